@@ -1,0 +1,145 @@
+"""The post frame: one row per post, every table of an export joined onto it.
+
+Feature builders are scikit-learn transformers, and scikit-learn passes one
+table around. The post frame is that table: the ``posts`` columns, the
+author's ``accounts`` row (prefixed ``account_``), the first
+:data:`CURVE_HOURS` hours of the exposure curve as fixed-length arrays
+(prefixed ``curve_``), and the post's user reports (prefixed ``report_``).
+
+Rows are independent once the frame is built, so the same frame can be cut
+into chunks for streaming or Spark. Signals that need the whole night
+(coordination clusters, device-cluster sizes, account history) are computed
+by :func:`fakeugc.features.build_context` over the whole export first and
+joined in as ``ctx_`` columns; a builder that finds no ``ctx_`` columns
+computes them from the frame it was given, treating it as the whole night.
+
+A missing table or column gives missing values here (``None``/NaN), never
+invented ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from fakeugc.contract import EXPOSURE_COUNTS
+
+#: Hours of exposure curve the features look at.
+CURVE_HOURS = 72
+
+ACCOUNT_COLUMNS = (
+    "created_at",
+    "followers",
+    "following",
+    "posts_total",
+    "verified",
+    "is_brand",
+    "device_cluster",
+    "bio",
+)
+
+POST_COLUMNS = (
+    "post_id",
+    "account_id",
+    "published_at",
+    "title",
+    "body",
+    "brand_tags",
+    "disclosed_partnership",
+    "image_count",
+)
+
+
+def _tables(export) -> Mapping[str, pd.DataFrame | None]:
+    if hasattr(export, "tables"):
+        return export.tables
+    return export
+
+
+def curve_matrix(frame: pd.DataFrame, metric: str) -> np.ndarray:
+    """The ``curve_<metric>`` column as an (n_posts, CURVE_HOURS) float matrix.
+
+    Rows are NaN where the metric is not in the export or the post has no curve;
+    hours at or after ``curve_hours`` are NaN (not seen), earlier hours with no
+    row are 0 (no activity).
+    """
+    col = f"curve_{metric}"
+    out = np.full((len(frame), CURVE_HOURS), np.nan)
+    if col not in frame.columns:
+        return out
+    for i, arr in enumerate(frame[col].to_numpy()):
+        if arr is not None and not (isinstance(arr, float) and np.isnan(arr)):
+            a = np.asarray(arr, dtype=float)
+            out[i, : len(a)] = a[:CURVE_HOURS]
+    return out
+
+
+def build_post_frame(export) -> pd.DataFrame:
+    """Join an export's tables onto its posts (see module docstring).
+
+    ``export`` is a :class:`fakeugc.io.Export` or a mapping of table name to
+    typed DataFrame (as the reader returns them). The frame keeps the posts'
+    order and has a fresh RangeIndex.
+    """
+    tables = _tables(export)
+    posts = tables["posts"]
+    frame = posts.reset_index(drop=True).copy()
+    n = len(frame)
+
+    accounts = tables.get("accounts")
+    if accounts is not None and len(accounts.columns):
+        acc = accounts.drop_duplicates("account_id").set_index("account_id")
+        idx = acc.index.get_indexer(frame["account_id"])
+        frame["account_known"] = idx >= 0
+        for c in ACCOUNT_COLUMNS:
+            if c in acc.columns:
+                vals = acc[c].reindex(frame["account_id"]).to_numpy()
+                frame[f"account_{c}"] = vals
+            else:
+                frame[f"account_{c}"] = None
+        frame["account_created_at"] = pd.to_datetime(frame["account_created_at"], utc=True)
+    else:
+        frame["account_known"] = False
+        for c in ACCOUNT_COLUMNS:
+            frame[f"account_{c}"] = None
+
+    exposure = tables.get("exposure")
+    frame["curve_hours"] = 0 if exposure is not None else np.nan
+    for m in EXPOSURE_COUNTS:
+        frame[f"curve_{m}"] = None
+    if exposure is not None and len(exposure):
+        exp = exposure[exposure["hour"] < CURVE_HOURS]
+        pos = pd.Index(frame["post_id"]).get_indexer(exp["post_id"])
+        keep = pos >= 0
+        pos = pos[keep]
+        hours = exp["hour"].to_numpy()[keep].astype(int)
+        seen = np.zeros(n, dtype=int)
+        np.maximum.at(seen, pos, hours + 1)
+        frame["curve_hours"] = seen
+        for m in EXPOSURE_COUNTS:
+            if m not in exp.columns or exp[m].isna().all():
+                continue
+            mat = np.zeros((n, CURVE_HOURS), dtype=float)
+            vals = exp[m].to_numpy(dtype=float, na_value=0.0)[keep]
+            np.add.at(mat, (pos, hours), vals)
+            frame[f"curve_{m}"] = [
+                mat[i, : seen[i]] if seen[i] > 0 else None for i in range(n)
+            ]
+
+    reports = tables.get("reports")
+    if reports is not None:
+        grouped = reports.groupby("post_id", sort=False)
+        times = grouped["reported_at"].agg(list)
+        reasons = grouped["reason"].agg(lambda s: [r if isinstance(r, str) else "" for r in s])
+        frame["report_times"] = frame["post_id"].map(times)
+        frame["report_reasons"] = frame["post_id"].map(reasons)
+        frame["report_times"] = frame["report_times"].map(lambda v: v if isinstance(v, list) else [])
+        frame["report_reasons"] = frame["report_reasons"].map(
+            lambda v: v if isinstance(v, list) else []
+        )
+    else:
+        frame["report_times"] = None
+        frame["report_reasons"] = None
+    return frame
