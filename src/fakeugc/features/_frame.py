@@ -123,22 +123,34 @@ def build_post_frame(export) -> pd.DataFrame:
                 continue
             mat = np.zeros((n, CURVE_HOURS), dtype=float)
             vals = exp[m].to_numpy(dtype=float, na_value=0.0)[keep]
-            np.add.at(mat, (pos, hours), vals)
+            # (post_id, hour) is unique after the reader, so plain assignment is exact
+            mat[pos, hours] = vals
             frame[f"curve_{m}"] = [
                 mat[i, : seen[i]] if seen[i] > 0 else None for i in range(n)
             ]
 
     reports = tables.get("reports")
     if reports is not None:
-        grouped = reports.groupby("post_id", sort=False)
-        times = grouped["reported_at"].agg(list)
-        reasons = grouped["reason"].agg(lambda s: [r if isinstance(r, str) else "" for r in s])
-        frame["report_times"] = frame["post_id"].map(times)
-        frame["report_reasons"] = frame["post_id"].map(reasons)
-        frame["report_times"] = frame["report_times"].map(lambda v: v if isinstance(v, list) else [])
-        frame["report_reasons"] = frame["report_reasons"].map(
-            lambda v: v if isinstance(v, list) else []
-        )
+        pos = pd.Index(frame["post_id"]).get_indexer(reports["post_id"])
+        keep = pos >= 0
+        pos = pos[keep]
+        times = pd.to_datetime(reports["reported_at"], utc=True).dt.tz_convert("UTC")
+        times = times.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")[keep]
+        if "reason" in reports.columns:
+            reasons = reports["reason"].to_numpy(dtype=object)[keep]
+        else:
+            reasons = np.full(len(pos), "", dtype=object)
+        order = np.argsort(pos, kind="stable")
+        pos, times, reasons = pos[order], times[order], reasons[order]
+        bounds = np.searchsorted(pos, np.arange(n + 1))
+        time_lists: list = [[] for _ in range(n)]
+        reason_lists: list = [[] for _ in range(n)]
+        for i in np.flatnonzero(np.diff(bounds)):
+            lo, hi = bounds[i], bounds[i + 1]
+            time_lists[i] = [pd.Timestamp(t, tz="UTC") for t in times[lo:hi]]
+            reason_lists[i] = [r if isinstance(r, str) else "" for r in reasons[lo:hi]]
+        frame["report_times"] = time_lists
+        frame["report_reasons"] = reason_lists
     else:
         frame["report_times"] = None
         frame["report_reasons"] = None

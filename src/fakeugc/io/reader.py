@@ -61,6 +61,8 @@ class Export:
     stats: dict[str, TableStats]
     sources: list[Path]
     files: dict[str, list[Path]]
+    #: for every used row of every table, the export directory it came from
+    origins: dict[str, np.ndarray] = field(default_factory=dict)
 
     def get(self, name: str) -> pd.DataFrame | None:
         """The typed table, or ``None`` when the export does not have it."""
@@ -454,6 +456,7 @@ def read_exports(
     out_tables: dict[str, pd.DataFrame] = {}
     stats: dict[str, TableStats] = {}
     files: dict[str, list[Path]] = {}
+    origins: dict[str, np.ndarray] = {}
     quarantine_parts: list[pd.DataFrame] = []
     known_posts: set | None = None
 
@@ -515,6 +518,7 @@ def read_exports(
             quarantine_parts.append(q)
             st.reasons.update(q["reason"].tolist())
         good = typed.loc[~bad_mask].reset_index(drop=True)
+        origins[name] = raw.loc[~bad_mask, "__source"].to_numpy()
         good = _finalise_dtypes(table, good)
         st.used = len(good)
         st.set_aside = int(bad_mask.sum()) + len(bad_rows)
@@ -531,7 +535,7 @@ def read_exports(
         else pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
     )
     quarantine["row_number"] = quarantine["row_number"].astype("int64")
-    return Export(out_tables, quarantine, stats, sources, files)
+    return Export(out_tables, quarantine, stats, sources, files, origins)
 
 
 def read_export(path: str | Path, tables: Sequence[str] | None = None) -> Export:

@@ -1,0 +1,129 @@
+"""Assemble the signal families into one feature pipeline, and the night-wide context.
+
+The pipeline is ``TokenizeText`` (one jieba pass shared by every text signal)
+followed by a ``FeatureUnion`` of the families asked for. Cross-post families
+(account history, coordination, feedback on earlier posts) expose
+``<family>_keys(frame)`` and ``<family>_context(keys)``; :func:`add_context`
+computes them over a whole night before any batching, so a post's score never
+depends on how the night was cut into chunks.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pandas as pd
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from fakeugc.features._catalogue import FAMILIES
+from fakeugc.features._text import TokenizeText
+
+#: family -> [(step name, module, class name)]
+FAMILY_STEPS: dict[str, list[tuple[str, str, str]]] = {
+    "content": [
+        ("content", "fakeugc.features._content", "ContentFeatures"),
+        ("text_model", "fakeugc.features._text_model", "TextModelScore"),
+    ],
+    "exposure": [("exposure", "fakeugc.features._exposure", "ExposureFeatures")],
+    "account": [("account", "fakeugc.features._account", "AccountFeatures")],
+    "coordination": [
+        ("coordination", "fakeugc.features._coordination", "CoordinationFeatures")
+    ],
+    "feedback": [("feedback", "fakeugc.features._feedback", "FeedbackFeatures")],
+}
+
+#: family -> module holding ``<family>_keys`` / ``<family>_context``
+CONTEXT_MODULES = {
+    "exposure": "fakeugc.features._exposure",
+    "account": "fakeugc.features._account",
+    "coordination": "fakeugc.features._coordination",
+    "feedback": "fakeugc.features._feedback",
+}
+
+
+def _class(module: str, name: str):
+    return getattr(importlib.import_module(module), name)
+
+
+def build_feature_pipeline(
+    families: list[str] | tuple[str, ...] = FAMILIES,
+    user_words: tuple[str, ...] = (),
+    brand_terms: tuple[tuple[str, str], ...] = (),
+    params: dict | None = None,
+    random_state: int = 0,
+) -> Pipeline:
+    """An unfitted pipeline: post frame in, one float column per feature out.
+
+    ``params`` maps a step name to constructor keyword arguments.
+    """
+    params = params or {}
+    steps = []
+    for family in FAMILIES:
+        if family not in families:
+            continue
+        for step, module, cls_name in FAMILY_STEPS[family]:
+            cls = _class(module, cls_name)
+            kwargs = dict(params.get(step, {}))
+            accepted = cls().get_params()
+            if "brand_terms" in accepted:
+                kwargs.setdefault("brand_terms", tuple(brand_terms))
+            if "random_state" in accepted:
+                kwargs.setdefault("random_state", random_state)
+            steps.append((step, cls(**kwargs)))
+    union = FeatureUnion(steps, verbose_feature_names_out=False)
+    pipe = Pipeline([("tokenize", TokenizeText(user_words=tuple(user_words))), ("features", union)])
+    pipe.set_output(transform="pandas")
+    return pipe
+
+
+def context_families(families=FAMILIES) -> list[str]:
+    out = []
+    for family in families:
+        module = CONTEXT_MODULES.get(family)
+        if module is None:
+            continue
+        m = importlib.import_module(module)
+        if hasattr(m, f"{family}_keys") and hasattr(m, f"{family}_context"):
+            out.append(family)
+    return out
+
+
+def context_keys(frame: pd.DataFrame, families=FAMILIES) -> dict[str, pd.DataFrame]:
+    """Compact per-post keys of every cross-post family (cheap to keep for a night)."""
+    keys = {}
+    for family in context_families(families):
+        m = importlib.import_module(CONTEXT_MODULES[family])
+        keys[family] = getattr(m, f"{family}_keys")(frame)
+    return keys
+
+
+def context_from_keys(keys: dict[str, pd.DataFrame], **kwargs) -> pd.DataFrame:
+    """Night-wide context columns (``ctx_*``) indexed by post_id."""
+    parts = []
+    for family, k in keys.items():
+        m = importlib.import_module(CONTEXT_MODULES[family])
+        ctx = getattr(m, f"{family}_context")(k)
+        parts.append(ctx)
+    if not parts:
+        return pd.DataFrame()
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.join(p, how="outer")
+    return out
+
+
+def add_context(frame: pd.DataFrame, families=FAMILIES, context: pd.DataFrame | None = None):
+    """The frame with night-wide ``ctx_`` columns joined on post_id.
+
+    ``context`` is the precomputed night context (from :func:`context_from_keys`
+    over the whole night); without it the frame itself is treated as the night.
+    """
+    if context is None:
+        # run TokenizeText first so coordination reuses the pipeline's segmentation
+        context = context_from_keys(context_keys(frame, families))
+    if context.empty:
+        return frame
+    out = frame.drop(columns=[c for c in context.columns if c in frame.columns])
+    joined = context.reindex(out["post_id"].to_numpy())
+    joined.index = out.index
+    return pd.concat([out, joined], axis=1)

@@ -1,0 +1,424 @@
+"""Training: features, an honest split, LightGBM, calibration, threshold, MLflow.
+
+One call of :func:`train` reads labelled exports, builds the post frames night
+by night, splits by time and by account group, fits the feature pipeline and a
+LightGBM booster with early stopping, calibrates on a later window, picks the
+threshold by the configured policy, evaluates on the latest window (with the
+per-family ablation), and logs everything to MLflow: config, parameters, data
+lineage, code version, metrics, plots, feature importance, a sample of
+explanations, and one pyfunc model registered as a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightgbm as lgb
+import mlflow
+import numpy as np
+import pandas as pd
+import yaml
+from mlflow import MlflowClient
+
+from fakeugc import __version__
+from fakeugc.features._catalogue import FAMILIES, catalogue
+from fakeugc.features._pipeline import build_feature_pipeline
+from fakeugc.io import read_exports
+from fakeugc.modeling.bundle import ScoringBundle
+from fakeugc.modeling.calibration import MarginCalibrator
+from fakeugc.modeling.config import TrainConfig
+from fakeugc.modeling.data import brand_vocabulary, build_night_frames
+from fakeugc.modeling.evaluate import evaluation_report, format_tables, save_plots, write_report
+from fakeugc.modeling.explain import explain_rows, family_of
+from fakeugc.modeling.metrics import binary_metrics, choose_threshold, per_group_table
+from fakeugc.modeling.registry import register_version
+from fakeugc.modeling.split import assign_split
+from fakeugc.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    run_id: str
+    model_uri: str
+    version: str | None
+    evaluation: dict
+    ablation: pd.DataFrame
+    bundle: ScoringBundle
+    split_counts: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"run {self.run_id}  model version {self.version}  ({self.model_uri})",
+                 format_tables(self.evaluation)]
+        if not self.ablation.empty:
+            lines += ["", "ablation (test window):", self.ablation.to_string(index=False)]
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def code_version() -> str:
+    """The git commit of the code (``-dirty`` with uncommitted changes), else the
+    package version."""
+    root = get_settings().root
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, timeout=5).stdout
+        return sha + ("-dirty" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return f"fakeugc-{__version__}"
+
+
+def file_digest(paths) -> dict[str, str]:
+    out = {}
+    for p in paths:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        out[str(p)] = h.hexdigest()[:16]
+    return out
+
+
+def lightgbm_params(cfg: TrainConfig, pos: int, neg: int) -> dict:
+    g = cfg.lightgbm
+    params = {
+        "objective": "binary",
+        "metric": ["average_precision", "binary_logloss"],
+        "learning_rate": g.learning_rate,
+        "num_leaves": g.num_leaves,
+        "min_child_samples": g.min_child_samples,
+        "feature_fraction": g.feature_fraction,
+        "bagging_fraction": g.bagging_fraction,
+        "bagging_freq": g.bagging_freq,
+        "lambda_l2": g.lambda_l2,
+        "max_bin": g.max_bin,
+        "num_threads": g.num_threads,
+        "seed": cfg.seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        "verbosity": -1,
+    }
+    ratio = neg / max(pos, 1)
+    if cfg.imbalance == "scale_pos_weight":
+        params["scale_pos_weight"] = ratio
+    elif cfg.imbalance == "sqrt":
+        params["scale_pos_weight"] = float(np.sqrt(ratio))
+    return params
+
+
+def fit_booster(X_tr, y_tr, X_va, y_va, cfg: TrainConfig):
+    params = lightgbm_params(cfg, int(y_tr.sum()), int(len(y_tr) - y_tr.sum()))
+    evals: dict = {}
+    dtrain = lgb.Dataset(X_tr, label=y_tr, free_raw_data=False)
+    callbacks = [lgb.record_evaluation(evals), lgb.log_evaluation(period=0)]
+    valid_sets = [dtrain]
+    names = ["train"]
+    if len(X_va) and len(np.unique(y_va)) == 2:
+        dvalid = lgb.Dataset(X_va, label=y_va, reference=dtrain)
+        valid_sets.append(dvalid)
+        names.append("valid")
+        callbacks.append(lgb.early_stopping(cfg.lightgbm.early_stopping_rounds,
+                                            first_metric_only=True, verbose=False))
+    booster = lgb.train(params, dtrain, num_boost_round=cfg.lightgbm.n_estimators,
+                        valid_sets=valid_sets, valid_names=names, callbacks=callbacks)
+    if booster.best_iteration and booster.best_iteration > 0:
+        booster = lgb.Booster(model_str=booster.model_to_string(
+            num_iteration=booster.best_iteration))
+    return booster, params, evals
+
+
+def calibrate_and_threshold(booster, X_ca, frame_ca, cfg: TrainConfig):
+    y_ca = frame_ca["label"].to_numpy(dtype=int)
+    raw = booster.predict(X_ca, raw_score=True) if len(X_ca) else np.zeros(0)
+    calibrator = MarginCalibrator(cfg.calibration).fit(raw, y_ca)
+    prob = calibrator.predict(raw)
+    thr = choose_threshold(
+        y_ca, prob, cfg.threshold.policy, cfg.threshold.target_precision,
+        cfg.threshold.daily_capacity,
+        days=frame_ca["night"].to_numpy() if "night" in frame_ca else None,
+    )
+    return calibrator, thr
+
+
+def family_columns(feature_names: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for n in feature_names:
+        out.setdefault(family_of(n), []).append(n)
+    return out
+
+
+def run_ablation(parts: dict, cfg: TrainConfig, feature_names: list[str]) -> pd.DataFrame:
+    """What each family adds: content only, then +exposure, +account, +coordination,
+    +feedback (cumulative), each a full booster + calibration + threshold, scored on
+    the test window."""
+    by_family = family_columns(feature_names)
+    rows = []
+    used: list[str] = []
+    for family in FAMILIES:
+        if family not in cfg.families or family not in by_family:
+            continue
+        used = used + [family]
+        cols = [c for f in used for c in by_family.get(f, [])]
+        label = "content only" if used == ["content"] else "+" + family
+        booster, _, _ = fit_booster(parts["train"][0][cols], parts["train"][1],
+                                    parts["valid"][0][cols], parts["valid"][1], cfg)
+        calibrator, thr = calibrate_and_threshold(booster, parts["calibration"][0][cols],
+                                                  parts["calibration"][2], cfg)
+        X_te, y_te, f_te = parts["test"]
+        prob = calibrator.predict(booster.predict(X_te[cols], raw_score=True))
+        m = binary_metrics(y_te, prob, thr, cfg.precision_at_k)
+        groups = per_group_table(f_te, prob, thr)
+        row = {"families": label, "features": len(cols), "pr_auc": m["pr_auc"],
+               "roc_auc": m["roc_auc"], "precision": m["precision"], "recall": m["recall"]}
+        for t, v in groups["fraud_type"].items():
+            row[f"recall_{t}"] = v["recall"]
+        for g, v in groups["hard_case"].items():
+            row[f"fpr_{g}"] = v["fpr"]
+        rows.append(row)
+    return pd.DataFrame(rows).round(4)
+
+
+def _reference_histograms(X: pd.DataFrame, prob: np.ndarray) -> dict:
+    from fakeugc.reports.drift import reference_histogram
+
+    return {
+        "features": {c: reference_histogram(X[c].to_numpy(dtype=float)) for c in X.columns},
+        "score": reference_histogram(prob),
+        "families": {c: family_of(c) for c in X.columns},
+    }
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v if not isinstance(v, list) else ",".join(map(str, v))
+    return out
+
+
+def _setup_mlflow(experiment: str) -> None:
+    settings = get_settings()
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    client = MlflowClient()
+    if client.get_experiment_by_name(experiment) is None:
+        kwargs = {}
+        if settings.tracking_uri.startswith("sqlite:"):
+            kwargs["artifact_location"] = settings.artifact_location
+        client.create_experiment(experiment, **kwargs)
+    mlflow.set_experiment(experiment)
+
+
+# ----------------------------------------------------------------------------- train
+
+
+def train(
+    exports: list[str | Path],
+    cfg: TrainConfig,
+    extra_labels: pd.DataFrame | None = None,
+    register: bool = True,
+) -> TrainResult:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    export = read_exports(exports)
+    timings["read"] = time.perf_counter() - t0
+
+    from fakeugc.features._lexicon import lexicon_words
+
+    brand_words, brand_terms = brand_vocabulary(export)
+    user_words = tuple(dict.fromkeys(brand_words + tuple(lexicon_words())))
+    pipeline = build_feature_pipeline(cfg.families, user_words, brand_terms,
+                                      params={"text_model": {"n_splits": cfg.text_model_splits}},
+                                      random_state=cfg.seed)
+    tokenizer = pipeline.named_steps["tokenize"].fit(export.posts.head(1))
+
+    t = time.perf_counter()
+    nf = build_night_frames(export, tokenizer, cfg.families, extra_labels)
+    timings["frames_and_context"] = time.perf_counter() - t
+    lab = nf.labelled
+    if lab.empty or lab["label"].nunique() < 2:
+        raise ValueError("training needs labelled posts of both classes")
+    lab["split_window"] = assign_split(lab, cfg.split, cfg.seed).to_numpy()
+    split_counts = {
+        w: {"posts": int((lab["split_window"] == w).sum()),
+            "positives": int(lab.loc[lab["split_window"] == w, "label"].sum())}
+        for w in ("train", "valid", "calibration", "test", "unused")
+    }
+    log.info("split: %s", split_counts)
+    for w in ("train", "calibration", "test"):
+        if split_counts[w]["positives"] == 0:
+            raise ValueError(f"the {w} window has no positive labels; need more days or labels")
+
+    features = pipeline.named_steps["features"]
+    t = time.perf_counter()
+    tr = lab[lab["split_window"] == "train"]
+    y_tr = tr["label"].to_numpy(dtype=int)
+    X_tr = features.fit_transform(tr, y_tr).astype("float64")
+    feature_names = list(X_tr.columns)
+    parts = {"train": (X_tr, y_tr, tr)}
+    for w in ("valid", "calibration", "test"):
+        fr = lab[lab["split_window"] == w]
+        X = features.transform(fr)[feature_names].astype("float64") if len(fr) else \
+            pd.DataFrame(columns=feature_names, dtype="float64")
+        parts[w] = (X, fr["label"].to_numpy(dtype=int), fr)
+    timings["features"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    booster, params, evals = fit_booster(X_tr, y_tr, parts["valid"][0], parts["valid"][1], cfg)
+    timings["lightgbm"] = time.perf_counter() - t
+    calibrator, threshold = calibrate_and_threshold(booster, parts["calibration"][0],
+                                                    parts["calibration"][2], cfg)
+    X_te, y_te, f_te = parts["test"]
+    prob_te = calibrator.predict(booster.predict(X_te, raw_score=True))
+    evaluation = evaluation_report(f_te, prob_te, threshold, cfg.precision_at_k)
+    evaluation["split"] = split_counts
+    evaluation["calibration_method"] = calibrator.method_
+    t = time.perf_counter()
+    ablation = run_ablation(parts, cfg, feature_names) if cfg.ablation else pd.DataFrame()
+    timings["ablation"] = time.perf_counter() - t
+
+    prob_tr = calibrator.predict(booster.predict(X_tr, raw_score=True))
+    bundle = ScoringBundle(
+        pipeline=pipeline, booster=booster, calibrator=calibrator, threshold=float(threshold),
+        families=list(cfg.families), feature_names=feature_names, top_k=cfg.reasons_top_k,
+        metadata={"model_name": cfg.model_name, "trained_at": pd.Timestamp.now("UTC").isoformat(),
+                  "code_version": code_version(), "fakeugc_version": __version__,
+                  "seed": cfg.seed, "best_iteration": booster.current_iteration()},
+        reference=_reference_histograms(X_tr, prob_tr),
+    )
+
+    result = _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablation,
+                            params, evals, prob_te, split_counts, timings, register)
+    result.timings = timings
+    return result
+
+
+def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablation, params,
+                   evals, prob_te, split_counts, timings, register) -> TrainResult:
+    from fakeugc.modeling.pyfunc import FakeUGCModel, pip_requirements, save_bundle, to_model_input
+
+    _setup_mlflow(cfg.experiment)
+    X_te, y_te, f_te = parts["test"]
+    files = [p for ps in export.files.values() for p in ps]
+    digests = file_digest(files)
+    data_hash = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16]
+    feature_hash = hashlib.sha256("|".join(bundle.feature_names).encode()).hexdigest()[:12]
+    nights_by_window = {w: sorted(lab.loc[lab["split_window"] == w, "night"].unique().tolist())
+                        for w in ("train", "valid", "calibration", "test")}
+    with mlflow.start_run(run_name=f"{cfg.model_name}-train") as run, \
+            tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        mlflow.log_params({k: v for k, v in _flatten(cfg.model_dump()).items()})
+        mlflow.log_params({f"lgb.{k}": v for k, v in params.items()
+                           if k not in ("metric",) and f"lgb.{k}" not in ()})
+        mlflow.set_tags({
+            "code_version": bundle.metadata["code_version"],
+            "fakeugc_version": __version__,
+            "data_hash": data_hash,
+            "feature_set_hash": feature_hash,
+            "seed": str(cfg.seed),
+            "exports": json.dumps([str(s) for s in export.sources]),
+            "test_nights": json.dumps(nights_by_window["test"]),
+            "threshold": f"{bundle.threshold:.6f}",
+            "threshold_policy": cfg.threshold.policy,
+        })
+        ds = mlflow.data.from_pandas(
+            lab[["post_id", "night", "label", "split_window"]].reset_index(drop=True),
+            source=str(export.sources[0]), name="labelled-posts")
+        mlflow.log_input(ds, context="training")
+        o = evaluation["overall"]
+        metrics = {f"test_{k}": v for k, v in o.items()
+                   if isinstance(v, int | float) and np.isfinite(v)}
+        for t, v in evaluation.get("fraud_type", {}).items():
+            metrics[f"test_recall_{t}"] = v["recall"]
+        for g, v in evaluation.get("hard_case", {}).items():
+            if np.isfinite(v["fpr"]):
+                metrics[f"test_fpr_{g}"] = v["fpr"]
+        metrics["best_iteration"] = bundle.booster.current_iteration()
+        for w, c in split_counts.items():
+            metrics[f"rows_{w}"] = c["posts"]
+        metrics["rows_labelled"] = len(lab)
+        metrics.update({f"seconds_{k}": v for k, v in timings.items()})
+        for _, row in ablation.iterrows():
+            key = row["families"].replace("+", "plus_").replace(" ", "_")
+            if pd.notna(row["pr_auc"]):
+                metrics[f"ablation_pr_auc_{key}"] = row["pr_auc"]
+        mlflow.log_metrics(metrics)
+        curve = evals.get("valid", {}).get("average_precision", [])
+        for i, v in enumerate(curve):
+            mlflow.log_metric("valid_average_precision", v, step=i)
+
+        # artifacts: config, lineage, evaluation, plots, importance, explanations
+        (tmp / "train.yaml").write_text(yaml.safe_dump(cfg.model_dump(), allow_unicode=True,
+                                                       sort_keys=False))
+        (tmp / "lineage.json").write_text(json.dumps(
+            {"exports": [str(s) for s in export.sources], "files": digests,
+             "rows": {n: s.as_dict() for n, s in export.stats.items()},
+             "nights": nights_by_window, "code_version": bundle.metadata["code_version"]},
+            indent=2, ensure_ascii=False))
+        write_report(evaluation, tmp)
+        if not ablation.empty:
+            ablation.to_csv(tmp / "ablation.csv", index=False)
+        save_plots(f_te, prob_te, bundle.threshold, tmp / "plots")
+        imp = pd.DataFrame({
+            "feature": bundle.feature_names,
+            "family": [family_of(n) for n in bundle.feature_names],
+            "gain": bundle.booster.feature_importance("gain"),
+            "splits": bundle.booster.feature_importance("split"),
+        }).sort_values("gain", ascending=False)
+        imp.to_csv(tmp / "feature_importance.csv", index=False)
+        top = np.argsort(-prob_te)[:20]
+        if len(top):
+            ex = explain_rows(bundle.booster, X_te.iloc[top], bundle.top_k)
+            sample = [{"post_id": f_te.iloc[i]["post_id"], "probability": float(prob_te[i]),
+                       "label": int(y_te[i]), "reasons": ex["reasons"].iloc[j]}
+                      for j, i in enumerate(top)]
+            (tmp / "explanations_sample.json").write_text(
+                json.dumps(sample, ensure_ascii=False, indent=2))
+        pd.DataFrame({"post_id": f_te["post_id"].to_numpy(), "night": f_te["night"].to_numpy()}
+                     ).to_parquet(tmp / "heldout_posts.parquet", index=False)
+        mlflow.log_artifacts(str(tmp))
+
+        bundle_path = save_bundle(bundle, tmp / "bundle")
+        sample_in = to_model_input(lab.head(3))
+        from fakeugc.modeling.pyfunc import FakeUGCModel as _M  # noqa: F401
+
+        model = FakeUGCModel()
+        model.bundle = bundle
+        sample_out = model.predict(None, sample_in)
+        signature = mlflow.models.infer_signature(
+            sample_in, sample_out, params={"reasons": "flagged", "threshold": bundle.threshold})
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=FakeUGCModel(),
+            artifacts={"bundle": str(bundle_path)},
+            signature=signature,
+            input_example=sample_in,
+            pip_requirements=pip_requirements(),
+        )
+        version = None
+        if register:
+            version = register_version(
+                MlflowClient(), cfg.model_name, info.model_uri, run.info.run_id,
+                tags={"threshold": f"{bundle.threshold:.6f}", "data_hash": data_hash,
+                      "code_version": bundle.metadata["code_version"],
+                      "test_pr_auc": f"{o['pr_auc']:.4f}", "feature_set_hash": feature_hash,
+                      "test_nights": json.dumps(nights_by_window["test"])})
+        bundle.metadata.update({"run_id": run.info.run_id, "model_version": version})
+    return TrainResult(run.info.run_id, info.model_uri, version, evaluation, ablation, bundle,
+                       split_counts)
