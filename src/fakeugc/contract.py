@@ -36,6 +36,9 @@ class Table:
     one_of: tuple[str, ...] = field(default_factory=tuple)
     #: the table's rows refer to ``posts.post_id`` and are set aside when it is unknown
     refers_to_posts: bool = False
+    #: "export": the key is unique within each export (an account or brand snapshot is
+    #: repeated in every night's export); "all": unique across every export read together
+    key_scope: str = "all"
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -68,6 +71,7 @@ ACCOUNTS = Table(
     "accounts",
     required=False,
     key=("account_id",),
+    key_scope="export",
     columns=(
         Column("account_id", STRING, required=True, non_empty=True),
         Column("created_at", TIMESTAMP, required=True),
@@ -112,6 +116,7 @@ BRANDS = Table(
     "brands",
     required=False,
     key=("brand_id",),
+    key_scope="export",
     columns=(
         Column("brand_id", STRING, required=True, non_empty=True),
         Column("name", STRING, required=True),

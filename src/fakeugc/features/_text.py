@@ -147,7 +147,7 @@ def post_text(frame: pd.DataFrame) -> pd.Series:
     return (title + "\n" + body).str.strip()
 
 
-class TokenizeText(TransformerMixin, BaseEstimator):
+class TokenizeText(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Add ``text_raw``, ``text_norm`` and ``tokens`` columns to the post frame.
 
     Runs first in the feature pipeline so that every text builder shares one
@@ -184,6 +184,10 @@ class TokenizeText(TransformerMixin, BaseEstimator):
         out["text_norm"] = norm
         out["tokens"] = [seg.cut(t) for t in norm.to_numpy()]
         return out
+
+    def set_output(self, *, transform=None):
+        """The output is always the input frame plus three columns (no wrapping)."""
+        return self
 
     def get_feature_names_out(self, input_features=None):
         names = list(getattr(self, "feature_names_in_", input_features or []))

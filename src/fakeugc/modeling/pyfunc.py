@@ -55,6 +55,11 @@ def _from_signature_types(df: pd.DataFrame) -> pd.DataFrame:
     for c in ("published_at", "account_created_at"):
         if c in out.columns:
             out[c] = pd.to_datetime(out[c], utc=True)
+    for c in ("report_times",):
+        if c in out.columns:
+            out[c] = out[c].map(lambda v: [] if v is None or (isinstance(v, float)) else
+                                [pd.Timestamp(t, tz="UTC") if pd.Timestamp(t).tzinfo is None
+                                 else pd.Timestamp(t) for t in v])
     return out
 
 
@@ -76,7 +81,25 @@ def to_model_input(frame: pd.DataFrame) -> pd.DataFrame:
             out[c] = out[c].map(lambda v: [] if v is None or not len(v) else [str(x) for x in v])
         elif out[c].dtype == "boolean":
             out[c] = out[c].astype(object).where(out[c].notna(), None)
+        elif isinstance(out[c].dtype, pd.DatetimeTZDtype):
+            out[c] = out[c].dt.tz_convert("UTC").dt.tz_localize(None)  # signature: naive UTC
     return out
+
+
+REQUIRED_INPUTS = {"post_id", "account_id", "published_at", "title", "body"}
+
+
+def model_signature(sample_in: pd.DataFrame, sample_out: pd.DataFrame, threshold: float):
+    """Signature with only the contract's required posts columns required: any other
+    table or column may be absent, and its signals are then missing."""
+    from mlflow.models import infer_signature
+    from mlflow.types.schema import ColSpec, Schema
+
+    sig = infer_signature(sample_in, sample_out,
+                          params={"reasons": "flagged", "threshold": float(threshold)})
+    cols = [ColSpec(c.type, c.name, required=c.name in REQUIRED_INPUTS) for c in sig.inputs.inputs]
+    sig.inputs = Schema(cols)
+    return sig
 
 
 def save_bundle(bundle: ScoringBundle, folder: Path) -> Path:

@@ -310,7 +310,13 @@ def train(
 
 def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablation, params,
                    evals, prob_te, split_counts, timings, register) -> TrainResult:
-    from fakeugc.modeling.pyfunc import FakeUGCModel, pip_requirements, save_bundle, to_model_input
+    from fakeugc.modeling.pyfunc import (
+        FakeUGCModel,
+        model_signature,
+        pip_requirements,
+        save_bundle,
+        to_model_input,
+    )
 
     _setup_mlflow(cfg.experiment)
     X_te, y_te, f_te = parts["test"]
@@ -396,13 +402,10 @@ def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablatio
 
         bundle_path = save_bundle(bundle, tmp / "bundle")
         sample_in = to_model_input(lab.head(3))
-        from fakeugc.modeling.pyfunc import FakeUGCModel as _M  # noqa: F401
-
         model = FakeUGCModel()
         model.bundle = bundle
         sample_out = model.predict(None, sample_in)
-        signature = mlflow.models.infer_signature(
-            sample_in, sample_out, params={"reasons": "flagged", "threshold": bundle.threshold})
+        signature = model_signature(sample_in, sample_out, bundle.threshold)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=FakeUGCModel(),
