@@ -35,7 +35,7 @@ EMOJI_RE = re.compile(
 _CJK = "\u3400-\u9fff"
 # A run of spaces, emoji, or light punctuation wedged between two CJK characters.
 _WEDGE = re.compile(
-    f"(?<=[{_CJK}])(?:[\\s\u3000·•*_~\\-.。、|/\\\\]|"
+    f"(?<=[{_CJK}])(?:[\\s\u3000·•*_~\\-|/\\\\]|"
     f"{EMOJI_RE.pattern})+(?=[{_CJK}])"
 )
 _SPACES = re.compile(r"\s+")
@@ -75,10 +75,13 @@ def normalise_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    s = unicodedata.normalize("NFKC", str(text))
+    s = _INVISIBLE.sub("", str(text))
+    s = unicodedata.normalize("NFKC", s)
     s = _INVISIBLE.sub("", s)
     trad, cc = _traditional()
-    if not trad.isdisjoint(s):
+    for _ in range(3):  # a few characters simplify in two steps (薴 → 苧 → 苎)
+        if trad.isdisjoint(s):
+            break
         s = cc.convert(s)
     s = _WEDGE.sub("", s)
     s = _SPACES.sub(" ", s).strip()
@@ -190,7 +193,10 @@ class TokenizeText(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return self
 
     def get_feature_names_out(self, input_features=None):
-        names = list(getattr(self, "feature_names_in_", input_features or []))
+        if hasattr(self, "feature_names_in_"):
+            names = list(self.feature_names_in_)
+        else:
+            names = [] if input_features is None else list(input_features)
         for extra in ("text_raw", "text_norm", "tokens"):
             if extra not in names:
                 names.append(extra)

@@ -1,0 +1,169 @@
+"""TextModelScore: out-of-fold scoring, synthetic separable text, explanations, pickling."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+from fakeugc.features._catalogue import describe
+from fakeugc.features._text_model import FEATURES, TextModelScore, group_folds, token_ngrams
+
+BENCH = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
+
+FAKE = ["闭眼入", "天花板", "绝绝子", "yyds", "无限回购", "冲"]
+REAL = ["搓泥", "有点贵", "用了三天", "一般般", "退货", "混干皮"]
+NOISE = [f"词{i}" for i in range(60)]
+
+
+def synthetic(n_accounts: int, posts_per_account: int = 4, seed: int = 0, signal: bool = True):
+    """Posts as token lists: each account is fake or genuine; a post has noise words and,
+    when ``signal``, two words from its class's vocabulary."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in range(n_accounts):
+        label = int(rng.random() < 0.5)
+        for _ in range(posts_per_account):
+            toks = list(rng.choice(NOISE, size=8))
+            if signal:
+                toks += list(rng.choice(FAKE if label else REAL, size=2))
+            rng.shuffle(toks)
+            rows.append({"account_id": f"s{seed}a{a}", "tokens": toks, "label": label})
+    df = pd.DataFrame(rows)
+    return df.drop(columns="label"), df["label"].to_numpy()
+
+
+def test_learns_separable_text_and_generalises():
+    X, y = synthetic(100, seed=1)
+    Xt, yt = synthetic(50, seed=2)
+    m = TextModelScore(n_splits=5, random_state=0).fit(X, y)
+    score = m.transform(Xt)
+    assert list(score.columns) == list(FEATURES) == ["text_model_score"]
+    assert score.index.equals(Xt.index)
+    assert score.dtypes.iloc[0] == np.float64
+    assert roc_auc_score(yt, score.iloc[:, 0]) > 0.9
+    oof = m.fit_transform(X, y).iloc[:, 0]
+    assert oof.notna().all()
+    assert roc_auc_score(y, oof) > 0.9
+
+
+def test_oof_differs_from_in_sample_and_does_not_memorise():
+    """With labels unrelated to the text, the in-sample fit memorises the posts while
+    the out-of-fold score stays near chance."""
+    X, _ = synthetic(150, seed=3, signal=True)
+    y = np.random.default_rng(4).integers(0, 2, len(X))
+    m = TextModelScore(n_splits=5, C=100.0)
+    oof = m.fit_transform(X, y).iloc[:, 0].to_numpy()
+    in_sample = m.transform(X).iloc[:, 0].to_numpy()
+    assert not np.allclose(oof, in_sample)
+    assert roc_auc_score(y, in_sample) > 0.9
+    assert roc_auc_score(y, oof) < 0.7
+    assert m.folds_ == 5
+
+
+def test_groups_never_split_across_folds():
+    groups = np.repeat(np.arange(40), 3).astype(str)
+    y = np.repeat(np.arange(40) % 2, 3)
+    seen = np.zeros(len(groups), dtype=int)
+    for train, test in group_folds(groups, y, 4, random_state=0):
+        assert not set(groups[train]) & set(groups[test])
+        assert 0 < y[test].mean() < 1
+        seen[test] += 1
+    assert (seen == 1).all()
+
+
+def test_nan_without_labels_or_with_one_class():
+    X, y = synthetic(10, seed=5)
+    for labels in (None, np.zeros(len(X), dtype=int)):
+        m = TextModelScore()
+        assert m.fit_transform(X, labels).iloc[:, 0].isna().all()
+        assert m.model_ is None
+        assert m.transform(X).iloc[:, 0].isna().all()
+        assert m.top_terms(X.head(2)) == [[], []]
+
+
+def test_empty_text_and_unlabelled_rows():
+    X, y = synthetic(40, seed=6)
+    X.loc[0, "tokens"] = []
+    y = y.astype(float)
+    y[1] = np.nan
+    m = TextModelScore(n_splits=3)
+    oof = m.fit_transform(X, y).iloc[:, 0]
+    assert np.isnan(oof.iloc[0])
+    assert np.isfinite(oof.iloc[1])  # unlabelled: scored by the all-data model
+    assert oof.iloc[2:].notna().all()
+    assert np.isnan(m.transform(X.head(1)).iloc[0, 0])
+    assert m.transform(X.iloc[:0]).shape == (0, 1)
+
+
+def test_top_terms_name_the_seeding_words():
+    X, y = synthetic(100, seed=7)
+    m = TextModelScore().fit(X, y)
+    post = pd.DataFrame({"tokens": [["词1", "闭眼入", "天花板", "词2"]]})
+    terms = m.top_terms(post, n=3)[0]
+    assert terms and {t for t, _ in terms[:2]} == {"闭眼入", "天花板"}
+    assert all(v > 0 for _, v in terms)
+    genuine = m.top_terms(["词1", "搓泥", "有点贵"], n=2, towards="genuine")[0]
+    assert {t for t, _ in genuine} == {"搓泥", "有点贵"}
+    assert all(v < 0 for _, v in genuine)
+
+
+def test_works_from_title_and_body_without_tokens():
+    texts_fake = ["闭眼入 天花板 绝绝子", "yyds 无限回购 冲", "天花板 闭眼入 yyds"]
+    texts_real = ["有点贵 搓泥", "用了三天 一般般", "退货 混干皮 搓泥"]
+    X = pd.DataFrame({"title": [""] * 6, "body": texts_fake + texts_real,
+                      "account_id": [f"a{i}" for i in range(6)]})
+    y = np.array([1, 1, 1, 0, 0, 0])
+    m = TextModelScore(n_splits=3).fit(X, y)
+    s = m.transform(pd.DataFrame({"body": ["这个真的闭眼入，天花板", "有点贵，还搓泥"]}))
+    assert s.iloc[0, 0] > s.iloc[1, 0]
+    english = pd.DataFrame({"tokens": [["great", "stay"], ["dirty", "room"]] * 5,
+                            "account_id": [f"e{i}" for i in range(10)]})
+    out = TextModelScore(n_splits=2).fit_transform(english, np.array([1, 0] * 5))
+    assert out.iloc[:, 0].notna().all()
+
+
+def test_token_ngrams():
+    assert token_ngrams(["a", "b", "c"]) == ["a", "b", "c", "a b", "b c"]
+    assert token_ngrams([]) == []
+    assert token_ngrams(None) == []
+
+
+def test_clone_pickle_and_catalogue():
+    X, y = synthetic(30, seed=8)
+    m = TextModelScore(C=2.0, n_splits=3).fit(X, y)
+    c = clone(m)
+    assert c.get_params() == m.get_params() and not hasattr(c, "model_")
+    back = pickle.loads(pickle.dumps(m))
+    pd.testing.assert_frame_equal(back.transform(X), m.transform(X))
+    assert back.top_terms(X.head(1)) == m.top_terms(X.head(1))
+    doc = describe("text_model_score")
+    assert doc is not None and doc.family == "content"
+    assert "log-odds" in doc.sentence(2.5, {})
+
+
+def test_weibo21_oof_auc():
+    path = BENCH / "weibo21"
+    if not path.is_dir():
+        pytest.skip(f"{path} not present")
+    from fakeugc.features._frame import build_post_frame
+    from fakeugc.features._lexicon import lexicon_words
+    from fakeugc.features._text import TokenizeText
+    from fakeugc.io import read_export
+
+    export = read_export(path)
+    frame = build_post_frame(export)
+    labels = export.tables["labels"].set_index("post_id").reindex(frame["post_id"])
+    train = (labels["split"] == "train").to_numpy()
+    X = frame[train]
+    X = TokenizeText(tuple(lexicon_words())).fit(X).transform(X)
+    y = labels["label"].to_numpy()[train]
+    oof = TextModelScore().fit_transform(X, y).iloc[:, 0].to_numpy()
+    ok = ~np.isnan(oof)
+    assert ok.mean() > 0.99
+    assert roc_auc_score(y[ok], oof[ok]) > 0.8
