@@ -7,15 +7,7 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-BENCHMARKS = SHARED / "benchmarks"
-
-
-def benchmark_path(name: str) -> Path:
-    path = BENCHMARKS / name
-    if not path.is_dir():
-        pytest.skip(f"{path} not present")
-    return path
+from shared_paths import BENCHMARKS, SHARED, benchmark_path  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import benchmark_path
+from shared_paths import benchmark_path
 from fakeugc.cli import main
 from fakeugc.io import ContractError, read_export, read_exports
 

@@ -45,11 +45,15 @@ def _say(msg: str) -> None:
 def run(args) -> int:
     from fakeugc.io import discover_exports, read_exports
     from fakeugc.synthetic import generate
+    from fakeugc.synthetic._config import load_config as load_generator_config
 
     settings = get_settings()
     raw = args.out or settings.raw
     _say(f"[1/5] generate {args.days} days × {args.accounts} accounts (seed {args.seed}) → {raw}")
-    generate(days=args.days, accounts=args.accounts, seed=args.seed, out=raw)
+    gen_yaml = settings.pipelines / "generate.yaml"
+    gen_cfg = load_generator_config(gen_yaml if gen_yaml.exists() else None, days=args.days,
+                                    accounts=args.accounts, seed=args.seed)
+    generate(gen_cfg, raw)
     exports = discover_exports([raw])
     exports = [e for e in exports if e.name.startswith("export_date=")]
     exports = sorted(exports)[-args.days:]

@@ -11,6 +11,7 @@ depends on how the night was cut into chunks.
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import pandas as pd
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -88,22 +89,44 @@ def context_families(families=FAMILIES) -> list[str]:
     return out
 
 
-def context_keys(frame: pd.DataFrame, families=FAMILIES) -> dict[str, pd.DataFrame]:
-    """Compact per-post keys of every cross-post family (cheap to keep for a night)."""
+def _step_params(pipeline, family: str) -> dict:
+    """Constructor parameters of the family's step in a (fitted) pipeline."""
+    if pipeline is None:
+        return {}
+    union = pipeline.named_steps.get("features") if hasattr(pipeline, "named_steps") else None
+    for name, step in getattr(union, "transformer_list", []):
+        if name == family:
+            return step.get_params(deep=False)
+    return {}
+
+
+def _call_with_params(fn, first, params: dict):
+    """Call ``fn(first, **matching params)``: keys and context functions take the
+    same parameter names as their transformer, so one setting drives both."""
+    accepted = list(inspect.signature(fn).parameters)[1:]
+    return fn(first, **{k: v for k, v in params.items() if k in accepted})
+
+
+def context_keys(frame: pd.DataFrame, families=FAMILIES, pipeline=None) -> dict[str, pd.DataFrame]:
+    """Compact per-post keys of every cross-post family (cheap to keep for a night).
+
+    ``pipeline`` (the fitted feature pipeline) supplies the families' parameters,
+    e.g. the brand terms and MinHash settings of the coordination step."""
     keys = {}
     for family in context_families(families):
         m = importlib.import_module(CONTEXT_MODULES[family])
-        keys[family] = getattr(m, f"{family}_keys")(frame)
+        keys[family] = _call_with_params(getattr(m, f"{family}_keys"), frame,
+                                         _step_params(pipeline, family))
     return keys
 
 
-def context_from_keys(keys: dict[str, pd.DataFrame], **kwargs) -> pd.DataFrame:
+def context_from_keys(keys: dict[str, pd.DataFrame], pipeline=None) -> pd.DataFrame:
     """Night-wide context columns (``ctx_*``) indexed by post_id."""
     parts = []
     for family, k in keys.items():
         m = importlib.import_module(CONTEXT_MODULES[family])
-        ctx = getattr(m, f"{family}_context")(k)
-        parts.append(ctx)
+        parts.append(_call_with_params(getattr(m, f"{family}_context"), k,
+                                       _step_params(pipeline, family)))
     if not parts:
         return pd.DataFrame()
     out = parts[0]
@@ -112,7 +135,8 @@ def context_from_keys(keys: dict[str, pd.DataFrame], **kwargs) -> pd.DataFrame:
     return out
 
 
-def add_context(frame: pd.DataFrame, families=FAMILIES, context: pd.DataFrame | None = None):
+def add_context(frame: pd.DataFrame, families=FAMILIES, context: pd.DataFrame | None = None,
+                pipeline=None):
     """The frame with night-wide ``ctx_`` columns joined on post_id.
 
     ``context`` is the precomputed night context (from :func:`context_from_keys`
@@ -120,7 +144,7 @@ def add_context(frame: pd.DataFrame, families=FAMILIES, context: pd.DataFrame | 
     """
     if context is None:
         # run TokenizeText first so coordination reuses the pipeline's segmentation
-        context = context_from_keys(context_keys(frame, families))
+        context = context_from_keys(context_keys(frame, families, pipeline), pipeline)
     if context.empty:
         return frame
     out = frame.drop(columns=[c for c in context.columns if c in frame.columns])

@@ -46,7 +46,7 @@ class ScoringBundle:
         """Tokenized frame with night-wide context; ``context`` precomputed over the
         whole night when scoring in chunks."""
         tokens = self.tokenize(frame)
-        return add_context(tokens, self.families, context)
+        return add_context(tokens, self.families, context, pipeline=self.pipeline)
 
     def features(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
         ready = self.with_context(frame, context)

@@ -81,7 +81,8 @@ class NightFrames:
         return self.frame[self.frame["label"].notna()].reset_index(drop=True)
 
 
-def build_night_frames(export: Export, tokenizer, families, extra_labels=None) -> NightFrames:
+def build_night_frames(export: Export, tokenizer, families, extra_labels=None,
+                       pipeline=None) -> NightFrames:
     """Post frames for every night, tokenized once, with night-wide context."""
     from fakeugc.features._pipeline import add_context
 
@@ -91,7 +92,7 @@ def build_night_frames(export: Export, tokenizer, families, extra_labels=None) -
             continue
         frame = build_post_frame(tables)
         frame = tokenizer.transform(frame)
-        frame = add_context(frame, families)
+        frame = add_context(frame, families, pipeline=pipeline)
         labels = tables.get("labels")
         if extra_labels is not None and not extra_labels.empty:
             known = set(frame["post_id"])

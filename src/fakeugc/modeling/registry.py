@@ -28,7 +28,7 @@ def _now() -> datetime:
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
     try:
-        return client.get_model_version_by_alias(name, alias).version
+        return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
 
@@ -85,7 +85,7 @@ def register_version(client: MlflowClient, name: str, model_uri: str, run_id: st
         client.create_registered_model(name, description="fakeugc fake-UGC classifier")
     mv = client.create_model_version(name, model_uri, run_id=run_id,
                                      tags={k: str(v) for k, v in (tags or {}).items()})
-    version = mv.version
+    version = str(mv.version)
     move_alias(client, name, CHALLENGER, version, "newly trained version")
     if alias_version(client, name, CHAMPION) is None:
         move_alias(client, name, CHAMPION, version, "first version of the model")

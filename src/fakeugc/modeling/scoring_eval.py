@@ -35,7 +35,8 @@ def resolve_model(uri: str) -> dict:
 def score_labelled(bundle, exports, post_ids=None):
     """Labelled posts of the exports with calibrated probabilities."""
     export = read_exports(exports)
-    nf = build_night_frames(export, bundle.pipeline.named_steps["tokenize"], bundle.families)
+    nf = build_night_frames(export, bundle.pipeline.named_steps["tokenize"], bundle.families,
+                            pipeline=bundle.pipeline)
     lab = nf.labelled
     if post_ids is not None:
         lab = lab[lab["post_id"].isin(set(post_ids))].reset_index(drop=True)

@@ -248,7 +248,7 @@ def train(
     tokenizer = pipeline.named_steps["tokenize"].fit(export.posts.head(1))
 
     t = time.perf_counter()
-    nf = build_night_frames(export, tokenizer, cfg.families, extra_labels)
+    nf = build_night_frames(export, tokenizer, cfg.families, extra_labels, pipeline=pipeline)
     timings["frames_and_context"] = time.perf_counter() - t
     lab = nf.labelled
     if lab.empty or lab["label"].nunique() < 2:

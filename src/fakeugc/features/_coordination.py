@@ -1,0 +1,1062 @@
+"""Coordination features: paraphrase clusters, brand bursts, co-targeting crews.
+
+Paid intermediaries (代理/中介) pay many established accounts to post paraphrases
+of one brief about one brand within days. One post at a time looks genuine; the
+crew shows only across posts (detection.md §1 lesson 2, §3 Coordination, §7.3):
+
+* **shared-brief clusters** — MinHash LSH over shingles of jieba tokens after
+  normalisation and a synonym map (好用/好使/超好用 → 好用), n-grams taken within
+  sentences so 调整语序 does not change the shingle set (the QUT toolkit's
+  single-character tokeniser is the trap this avoids); candidate pairs are
+  verified by estimated Jaccard and kept only between *different accounts*
+  within ``window_days``; clusters are connected components;
+* **brand bursts that are homogeneous** — a brand's volume around the post
+  against the brand's fitted baseline rate, multiplied by how much of that
+  volume is one cluster or one hashtag set (a launch burst of varied organic
+  posts is a burst, not a campaign);
+* **shared hashtag sets**, **co-targeting** (other accounts that co-posted with
+  this account on >= 2 brands within windows, with FRAUDAR's 1/log(degree + 5)
+  down-weighting of popular brands), and **device-cluster sharing**.
+
+These are cross-post signals, so they are computed once over the whole night:
+:func:`coordination_keys` projects each post to a compact row (ids, time,
+brands, hashtags, device cluster, a 64 x uint32 MinHash signature) and
+:func:`coordination_context` turns the keys of the whole night into per-post
+``ctx_coordination_*`` columns. :class:`CoordinationFeatures` uses those columns
+when the frame carries them (chunked scoring) and otherwise computes them on the
+frame it is given, treating it as the whole night. Cluster ids are a side
+output (:meth:`CoordinationFeatures.cluster_ids`, :func:`assign_clusters`),
+never a model feature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from fakeugc.features._catalogue import feature
+from fakeugc.features._minhash import (
+    band_keys,
+    lsh_params,
+    minhash_signatures,
+    pair_similarity,
+    shingle_arrays,
+    unique_sorted,
+    window_counts,
+    window_pairs,
+)
+from fakeugc.features._text import Segmenter, normalise_text, post_text
+
+__all__ = [
+    "CTX_COLUMNS",
+    "CTX_PREFIX",
+    "CoordinationFeatures",
+    "assign_clusters",
+    "brand_terms_from_table",
+    "coordination_context",
+    "coordination_keys",
+    "extract_hashtags",
+]
+
+FAMILY = "coordination"
+CTX_PREFIX = "ctx_coordination_"
+_DAY = 86_400
+
+# --------------------------------------------------------------------------- catalogue
+
+F_CLUSTER_SIZE = feature(
+    "coord_cluster_size",
+    FAMILY,
+    "posts in the post's near-duplicate / paraphrase cluster (itself included)",
+    "text is one of {value:.0f} paraphrases posted by {row[coord_cluster_other_accounts]:.0f} "
+    "other accounts within {row[coord_cluster_span_days]:.1f} days",
+    "no other account posted a paraphrase of this text",
+)
+F_CLUSTER_ACCOUNTS = feature(
+    "coord_cluster_other_accounts",
+    FAMILY,
+    "distinct other accounts in the post's paraphrase cluster",
+    "{value:.0f} other accounts posted paraphrases of the same text",
+    "no other account posted a paraphrase of this text",
+)
+F_CLUSTER_SPAN = feature(
+    "coord_cluster_span_days",
+    FAMILY,
+    "days between the first and last post of the paraphrase cluster",
+    "the {row[coord_cluster_size]:.0f} paraphrases were all posted within {value:.1f} days",
+    "the paraphrases are spread over {value:.1f} days",
+)
+F_CLUSTER_PURITY = feature(
+    "coord_cluster_brand_purity",
+    FAMILY,
+    "share of the paraphrase cluster's posts about its most common brand",
+    "{value:.0%} of the {row[coord_cluster_size]:.0f} paraphrases promote the same brand",
+    "the paraphrases are about different brands ({value:.0%} share one brand)",
+)
+F_TEMPLATE = feature(
+    "coord_cluster_is_template",
+    FAMILY,
+    "1 if the paraphrase cluster spans at least `template_min_accounts` accounts (a shared brief)",
+    "text follows a shared brief used by {row[coord_cluster_other_accounts]:.0f} other accounts",
+    "text is not part of a multi-account template",
+)
+F_CLUSTER_DEVICE = feature(
+    "coord_cluster_shared_device_accounts",
+    FAMILY,
+    "accounts of the paraphrase cluster that share a device cluster with another of its accounts",
+    "{value:.0f} accounts behind these paraphrases log in from shared devices",
+    "the accounts behind these paraphrases use separate devices",
+)
+F_MAX_SIM = feature(
+    "coord_max_similarity",
+    FAMILY,
+    "highest estimated Jaccard similarity (MinHash) to another account's post within the window "
+    "(0 when no candidate was found)",
+    "text is {value:.0%} similar to another account's post from the same days",
+    "text is not close to any other account's post",
+)
+F_EXACT = feature(
+    "coord_exact_copy_accounts",
+    FAMILY,
+    "other accounts that posted the identical normalised text within the window",
+    "{value:.0f} other accounts posted exactly the same text within the window",
+    "no other account posted exactly this text",
+)
+F_HASHTAGS = feature(
+    "coord_hashtag_set_accounts",
+    FAMILY,
+    "other accounts that used the same set of >= 2 hashtags within the window",
+    "{value:.0f} other accounts used exactly the same hashtag set within the window",
+    "the hashtag set is not shared with other accounts",
+)
+F_BURST = feature(
+    "coord_brand_burst_ratio",
+    FAMILY,
+    "posts about the post's brand in a window around it, over the brand's baseline for that window",
+    "its brand got {value:.1f}x its usual volume of posts around this time",
+    "its brand's volume is normal ({value:.1f}x baseline)",
+)
+F_HOMOGENEITY = feature(
+    "coord_brand_homogeneity",
+    FAMILY,
+    "share of the brand's other posts in the window that are paraphrases of this post or use "
+    "the same hashtag set",
+    "{value:.0%} of the other posts about this brand at this time repeat this text or hashtags",
+    "the other posts about this brand at this time are varied",
+)
+F_BURST_HOMOG = feature(
+    "coord_burst_homogeneity",
+    FAMILY,
+    "brand burst ratio times brand homogeneity: a burst that is one brief, not organic buzz",
+    "its brand's burst ({row[coord_brand_burst_ratio]:.1f}x baseline) is made of posts "
+    "repeating this text or its hashtags ({row[coord_brand_homogeneity]:.0%})",
+    "no homogeneous burst around its brand",
+)
+F_COTARGET = feature(
+    "coord_cotarget_accounts",
+    FAMILY,
+    "other accounts that co-posted with this account on this brand and on at least one more "
+    "brand, each time within the window (a repeated crew)",
+    "{value:.0f} other accounts repeatedly post about the same brands at the same time as "
+    "this account",
+    "this account has no repeated co-posting partners",
+)
+F_COTARGET_SCORE = feature(
+    "coord_cotarget_score",
+    FAMILY,
+    "co-targeting partners weighted by shared brands, each brand weighted 1/log(accounts + 5) "
+    "(FRAUDAR), so popular brands give little evidence",
+    "dense account x brand co-posting block (score {value:.2f}, "
+    "{row[coord_cotarget_accounts]:.0f} partners)",
+    "no dense account x brand co-posting block",
+)
+F_DEVICE_BRAND = feature(
+    "coord_device_brand_accounts",
+    FAMILY,
+    "other accounts on the same device cluster that posted about the same brand within the window",
+    "{value:.0f} other accounts on the same device posted about this brand within the window",
+    "no other account on this device posted about this brand",
+)
+
+FEATURES = (
+    F_CLUSTER_SIZE,
+    F_CLUSTER_ACCOUNTS,
+    F_CLUSTER_SPAN,
+    F_CLUSTER_PURITY,
+    F_TEMPLATE,
+    F_CLUSTER_DEVICE,
+    F_MAX_SIM,
+    F_EXACT,
+    F_HASHTAGS,
+    F_BURST,
+    F_HOMOGENEITY,
+    F_BURST_HOMOG,
+    F_COTARGET,
+    F_COTARGET_SCORE,
+    F_DEVICE_BRAND,
+)
+
+# --------------------------------------------------------------------------- context columns
+
+C_CLUSTER_ID = CTX_PREFIX + "cluster_id"
+C_CLUSTER_SIZE = CTX_PREFIX + "cluster_size"
+C_CLUSTER_ACCOUNTS = CTX_PREFIX + "cluster_accounts"
+C_CLUSTER_SPAN = CTX_PREFIX + "cluster_span_days"
+C_CLUSTER_BRAND = CTX_PREFIX + "cluster_brand"
+C_CLUSTER_PURITY = CTX_PREFIX + "cluster_brand_purity"
+C_CLUSTER_DEVICE = CTX_PREFIX + "cluster_shared_device_accounts"
+C_MAX_SIM = CTX_PREFIX + "max_similarity"
+C_EXACT = CTX_PREFIX + "exact_copy_accounts"
+C_HASHTAGS = CTX_PREFIX + "hashtag_set_accounts"
+C_BURST_BRAND = CTX_PREFIX + "burst_brand"
+C_BRAND_POSTS = CTX_PREFIX + "brand_window_posts"
+C_BRAND_DAYS = CTX_PREFIX + "brand_window_days"
+C_BRAND_RATE = CTX_PREFIX + "brand_night_rate"
+C_BRAND_MEAN_RATE = CTX_PREFIX + "brand_mean_night_rate"
+C_HOMOGENEITY = CTX_PREFIX + "brand_homogeneity"
+C_DEVICE_BRAND = CTX_PREFIX + "device_brand_accounts"
+C_COTARGET = CTX_PREFIX + "cotarget_accounts"
+C_COTARGET_SCORE = CTX_PREFIX + "cotarget_score"
+
+#: Every ``ctx_coordination_*`` column, in order. Object columns: cluster id and brands.
+CTX_COLUMNS = (
+    C_CLUSTER_ID,
+    C_CLUSTER_SIZE,
+    C_CLUSTER_ACCOUNTS,
+    C_CLUSTER_SPAN,
+    C_CLUSTER_BRAND,
+    C_CLUSTER_PURITY,
+    C_CLUSTER_DEVICE,
+    C_MAX_SIM,
+    C_EXACT,
+    C_HASHTAGS,
+    C_BURST_BRAND,
+    C_BRAND_POSTS,
+    C_BRAND_DAYS,
+    C_BRAND_RATE,
+    C_BRAND_MEAN_RATE,
+    C_HOMOGENEITY,
+    C_DEVICE_BRAND,
+    C_COTARGET,
+    C_COTARGET_SCORE,
+)
+_CTX_OBJECT = (C_CLUSTER_ID, C_CLUSTER_BRAND, C_BURST_BRAND)
+
+KEY_COLUMNS = (
+    "post_id",
+    "account_id",
+    "published_at",
+    "brands",
+    "hashtags",
+    "device_cluster",
+    "text_hash",
+    "n_shingles",
+    "minhash",
+)
+
+# --------------------------------------------------------------------------- hashtags and brands
+
+_TAG_CLOSED = re.compile(r"#([^#\s]{1,40}?)(?:\[话题\])?#")
+_TAG_OPEN = re.compile(r"#([^#\s]{1,40})(?=\s|$)")
+_TAG_SUFFIX = re.compile(r"\[话题\]$")
+
+
+def extract_hashtags(text: str | None) -> list[str]:
+    """Hashtags of a post, normalised, distinct, in order of appearance.
+
+    Xiaohongshu writes ``#topic#`` or ``#topic[话题]#``; other clients write
+    ``#topic`` followed by a space. Read this from the *raw* text: the shared
+    normaliser removes spaces between Chinese characters, which glues an open
+    ``#topic`` to the next word.
+
+    >>> extract_hashtags("好物 #护肤[话题]# #好物分享# #OOTD 今天")
+    ['护肤', '好物分享', 'ootd']
+    """
+    if not text or not isinstance(text, str) or ("#" not in text and "＃" not in text):
+        return []
+    s = unicodedata.normalize("NFKC", text)
+    tags = []
+    for m in _TAG_CLOSED.finditer(s):
+        tags.append(m.group(1))
+    rest = _TAG_CLOSED.sub(" ", s)
+    for m in _TAG_OPEN.finditer(rest):
+        tags.append(m.group(1))
+    out: list[str] = []
+    for t in tags:
+        t = normalise_text(_TAG_SUFFIX.sub("", t)).strip("#").strip()
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def brand_terms_from_table(brands: pd.DataFrame | None) -> tuple[tuple[str, str], ...]:
+    """``((brand_id, term), ...)`` from an export's ``brands`` table (name and
+    aliases), for the ``brand_terms`` parameter; empty when the table is absent."""
+    if brands is None or "brand_id" not in brands.columns:
+        return ()
+    out: dict[str, tuple[str, ...]] = {}
+    for row in brands.itertuples(index=False):
+        names = []
+        name = getattr(row, "name", None)
+        if isinstance(name, str):
+            names.append(name)
+        aliases = getattr(row, "aliases", None)
+        if isinstance(aliases, list | tuple | np.ndarray):
+            names.extend(str(a) for a in aliases if a is not None)
+        out[str(row.brand_id)] = tuple(dict.fromkeys(n for n in names if n))
+    return tuple((b, t) for b, terms in out.items() for t in terms)
+
+
+def _term_pairs(brand_terms) -> list[tuple[str, str]]:
+    """``(brand_id, term)`` pairs from the pipeline's tuple of pairs or a
+    ``{brand_id: terms}`` mapping."""
+    if brand_terms is None:
+        return []
+    if isinstance(brand_terms, Mapping):
+        pairs = []
+        for brand, terms in brand_terms.items():
+            for term in [terms] if isinstance(terms, str) else list(terms or ()):
+                pairs.append((str(brand), str(term)))
+        return pairs
+    return [(str(b), str(t)) for b, t in brand_terms]
+
+
+def _alias_matcher(brand_terms):
+    pairs = _term_pairs(brand_terms)
+    if not pairs:
+        return None
+    lookup: dict[str, set[str]] = {}
+    for brand, term in pairs:
+        a = normalise_text(term)
+        if len(a) >= 2 or (a and not a.isascii()):
+            lookup.setdefault(a, set()).add(brand)
+    if not lookup:
+        return None
+    parts = []
+    for a in sorted(lookup, key=lambda s: (-len(s), s)):
+        esc = re.escape(a)
+        # Latin aliases must not match inside a longer Latin word (sk in skin).
+        if a[0].isascii() and a[0].isalnum():
+            esc = r"(?<![a-z0-9])" + esc
+        if a[-1].isascii() and a[-1].isalnum():
+            esc = esc + r"(?![a-z0-9])"
+        parts.append(esc)
+    return re.compile("|".join(parts)), lookup
+
+
+def _as_list(v) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [v] if v else []
+    if isinstance(v, list | tuple | np.ndarray):
+        return [str(x) for x in v if x is not None and str(x) != ""]
+    if isinstance(v, float) and math.isnan(v):
+        return []
+    return [str(v)]
+
+
+def _post_brands(frame: pd.DataFrame, text_norm: pd.Series | None, brand_terms) -> list | None:
+    """Sorted distinct brands per post (tagged or named by alias), or None when the
+    frame carries no brand information at all."""
+    has_tags = "brand_tags" in frame.columns
+    matcher = _alias_matcher(brand_terms)
+    if not has_tags and matcher is None:
+        return None
+    tags = frame["brand_tags"].to_numpy() if has_tags else [None] * len(frame)
+    texts = text_norm.to_numpy() if (matcher is not None and text_norm is not None) else None
+    out = []
+    for i, t in enumerate(tags):
+        s = set(_as_list(t))
+        if texts is not None and isinstance(texts[i], str) and texts[i]:
+            pattern, lookup = matcher
+            for m in pattern.findall(texts[i]):
+                s.update(lookup.get(m, ()))
+        out.append(sorted(s))
+    return out
+
+
+# --------------------------------------------------------------------------- keys
+
+_SEGMENTER: Segmenter | None = None
+
+
+def _default_segmenter() -> Segmenter:
+    global _SEGMENTER
+    if _SEGMENTER is None:
+        _SEGMENTER = Segmenter()
+    return _SEGMENTER
+
+
+def _raw_text(frame: pd.DataFrame) -> pd.Series:
+    raw = frame["text_raw"] if "text_raw" in frame.columns else post_text(frame)
+    if isinstance(raw, str):  # no title/body columns at all
+        raw = pd.Series([raw] * len(frame), index=frame.index, dtype=object)
+    return raw.fillna("").astype(str)
+
+
+def _norm_text(frame: pd.DataFrame, raw: pd.Series | None = None) -> pd.Series:
+    if "text_norm" in frame.columns:
+        return frame["text_norm"].fillna("").astype(str)
+    raw = _raw_text(frame) if raw is None else raw
+    return raw.map(normalise_text).astype(object)
+
+
+def _texts(frame: pd.DataFrame, segmenter: Segmenter | None):
+    """(raw text, normalised text, tokens) of each post, reusing TokenizeText's columns."""
+    raw = _raw_text(frame)
+    norm = _norm_text(frame, raw)
+    if "tokens" in frame.columns:
+        tokens = list(frame["tokens"].to_numpy())
+    else:
+        seg = segmenter or _default_segmenter()
+        tokens = [seg.cut(t) for t in norm.to_numpy()]
+    return raw, norm, tokens
+
+
+def _seconds(ts: pd.Series) -> np.ndarray:
+    """UTC epoch seconds as float (NaN for NaT)."""
+    t = pd.to_datetime(ts, utc=True, errors="coerce")
+    return ((t - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
+
+
+def _require(frame: pd.DataFrame, cols: Iterable[str]) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise KeyError(f"coordination features need post column(s) {missing}")
+
+
+def coordination_keys(
+    frame: pd.DataFrame,
+    num_perm: int = 64,
+    shingle_size: int = 2,
+    random_state: int = 0,
+    brand_terms=(),
+    segmenter: Segmenter | None = None,
+) -> pd.DataFrame:
+    """Compact per-post projection that :func:`coordination_context` needs.
+
+    One row per post, in the frame's order, with a fresh RangeIndex and columns
+    ``post_id``, ``account_id`` (str), ``published_at`` (UTC timestamp),
+    ``brands`` (sorted list of brand ids, or None when the export has neither
+    ``brand_tags`` nor ``brand_terms``), ``hashtags`` (sorted distinct list),
+    ``device_cluster`` (str or None), ``text_hash`` (uint64 of the normalised
+    text, 0 when empty), ``n_shingles`` (int) and ``minhash`` (``num_perm``
+    little-endian uint32 as ``bytes``, None when the text has no content token).
+    No text is kept. Keys of separate chunks can be concatenated: a post's key
+    does not depend on the other posts.
+    """
+    _require(frame, ("post_id", "account_id", "published_at"))
+    n = len(frame)
+    raw, norm, tokens = _texts(frame, segmenter)
+    post, sh = shingle_arrays(tokens, shingle_size=shingle_size)
+    sig, counts = minhash_signatures(post, sh, n, num_perm=num_perm, random_state=random_state)
+    sig = sig.astype("<u4", copy=False)
+    minhash = [sig[i].tobytes() if counts[i] > 0 else None for i in range(n)]
+    norm_arr = norm.to_numpy(dtype=object)
+    text_hash = pd.util.hash_array(norm_arr).astype(np.uint64)
+    text_hash[np.array([not t for t in norm_arr], dtype=bool)] = 0
+    if "account_device_cluster" in frame.columns:
+        dev = frame["account_device_cluster"]
+    elif "device_cluster" in frame.columns:
+        dev = frame["device_cluster"]
+    else:
+        dev = pd.Series([None] * n, index=frame.index)
+    dev = [str(d) if isinstance(d, str) and d else None for d in dev.to_numpy()]
+    brands = _post_brands(frame, norm, brand_terms)
+    keys = pd.DataFrame(
+        {
+            "post_id": frame["post_id"].astype(str).to_numpy(),
+            "account_id": frame["account_id"].astype(str).to_numpy(),
+            "published_at": pd.to_datetime(frame["published_at"], utc=True, errors="coerce")
+            .reset_index(drop=True),
+            "brands": pd.Series(brands if brands is not None else [None] * n, dtype=object),
+            "hashtags": pd.Series([sorted(extract_hashtags(t)) for t in raw.to_numpy()],
+                                  dtype=object),
+            "device_cluster": pd.Series(dev, dtype=object),
+            "text_hash": text_hash,
+            "n_shingles": counts.astype(np.int64),
+            "minhash": pd.Series(minhash, dtype=object),
+        }
+    )
+    return keys
+
+
+# --------------------------------------------------------------------------- context
+
+
+def _signature_matrix(values, width: int) -> np.ndarray:
+    out = np.full((len(values), width), np.iinfo(np.uint32).max, dtype=np.uint32)
+    for i, v in enumerate(values):
+        if isinstance(v, bytes | bytearray | memoryview) and len(v) >= 4 * width:
+            out[i] = np.frombuffer(v, dtype="<u4", count=width)
+        elif isinstance(v, np.ndarray) and v.size >= width:
+            out[i] = v.ravel()[:width].astype(np.uint32)
+    return out
+
+
+def _slug(s: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_\u3400-\u9fff]+", "_", s).strip("_")[:32] or "x"
+
+
+def _cluster_id(brand: str | None, first_post: str) -> str:
+    h = hashlib.blake2b(first_post.encode("utf-8"), digest_size=5).hexdigest()
+    return f"c-{_slug(brand) if brand else 'none'}-{h}"
+
+
+def _pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dense int codes of the pairs ``(a[i], b[i])`` of two int arrays."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    if len(a) == 0:
+        return np.zeros(0, np.int64)
+    b0 = b - b.min()
+    return pd.factorize((a - a.min()) * (int(b0.max()) + 1) + b0)[0].astype(np.int64)
+
+
+def _distinct_other_accounts(n: int, left, right, account: np.ndarray) -> np.ndarray:
+    """For each row, distinct accounts among its pair partners."""
+    if len(left) == 0:
+        return np.zeros(n, np.float64)
+    rows = np.concatenate([left, right])
+    other = np.concatenate([account[right], account[left]])
+    key = unique_sorted(rows.astype(np.int64) * (int(account.max()) + 1) + other)
+    return np.bincount(key // (int(account.max()) + 1), minlength=n).astype(np.float64)
+
+
+def coordination_context(
+    keys: pd.DataFrame,
+    window_days: float = 7.0,
+    threshold: float = 0.5,
+    num_perm: int = 64,
+    min_shingles: int = 5,
+    max_neighbours: int = 64,
+    cotarget_min_brands: int = 2,
+) -> pd.DataFrame:
+    """Cross-post coordination context of a whole night.
+
+    ``keys`` are :func:`coordination_keys` rows of every post of the night (from
+    one frame or concatenated chunks). Returns a frame indexed by ``post_id``
+    (sorted) with the :data:`CTX_COLUMNS`. The result depends only on the set of
+    keys, never on their order or on how they were chunked.
+
+    Clusters: LSH bands over the first ``num_perm`` values of the signatures give
+    candidate pairs; pairs by different accounts at most ``window_days`` apart
+    whose estimated Jaccard is >= ``threshold`` are edges; clusters are connected
+    components of >= 2 posts. Posts with fewer than ``min_shingles`` shingles are
+    too short to compare (their cluster columns are NaN). Within one LSH bucket,
+    hashtag set or brand, each post is compared with at most ``max_neighbours``
+    posts that follow it in time (bounds the work on huge groups).
+
+    ``ctx_coordination_cluster_id`` is ``c-<brand>-<10 hex>``: the cluster's most
+    common brand and a hash of its earliest post, so it is stable given the data;
+    None for posts in no cluster.
+    """
+    _require(keys, ("post_id", "account_id", "published_at"))
+    keys = keys.drop_duplicates("post_id", keep="first")
+    order = np.argsort(keys["post_id"].astype(str).to_numpy(), kind="stable")
+    k = keys.iloc[order].reset_index(drop=True)
+    n = len(k)
+    post_ids = k["post_id"].astype(str).to_numpy()
+    out = pd.DataFrame(index=pd.Index(post_ids, name="post_id"))
+    for c in CTX_COLUMNS:
+        out[c] = None if c in _CTX_OBJECT else np.nan
+    if n == 0:
+        return out
+
+    window_s = float(window_days) * _DAY
+    secs = _seconds(k["published_at"])
+    valid = np.isfinite(secs)
+    t = np.where(valid, np.nan_to_num(secs), 0.0).astype(np.int64)
+    acc = pd.factorize(k["account_id"].astype(str).to_numpy())[0].astype(np.int64)
+
+    # ---- paraphrase clusters
+    n_sh = pd.to_numeric(k.get("n_shingles", pd.Series(0, index=k.index)), errors="coerce")
+    n_sh = n_sh.fillna(0).to_numpy()
+    mh = k["minhash"].to_numpy() if "minhash" in k.columns else np.array([None] * n)
+    has_sig = np.array([v is not None and not (isinstance(v, float)) for v in mh], dtype=bool)
+    comparable = valid & has_sig & (n_sh >= min_shingles)
+    sig = _signature_matrix(mh, num_perm) if comparable.any() else None
+
+    size = np.full(n, np.nan)
+    n_acc = np.full(n, np.nan)
+    span = np.full(n, np.nan)
+    purity = np.full(n, np.nan)
+    shared_dev = np.full(n, np.nan)
+    max_sim = np.full(n, np.nan)
+    cl_id = np.full(n, None, dtype=object)
+    cl_brand = np.full(n, None, dtype=object)
+    label = -1 - np.arange(n)  # singleton "cluster" codes for non-members
+
+    brands = k["brands"].to_numpy() if "brands" in k.columns else np.array([None] * n)
+    brand_known = any(b is not None and not (isinstance(b, float)) for b in brands)
+    brand_lists = [_as_list(b) for b in brands]
+    devices = k["device_cluster"].to_numpy() if "device_cluster" in k.columns else [None] * n
+    devices = np.array([d if isinstance(d, str) and d else None for d in devices], dtype=object)
+    device_known = any(d is not None for d in devices)
+
+    if sig is not None:
+        cidx = np.flatnonzero(comparable)
+        max_sim[cidx] = 0.0
+        size[cidx] = 1.0
+        n_acc[cidx] = 1.0
+        span[cidx] = 0.0
+        if device_known:
+            shared_dev[cidx] = 0.0
+        b, r = lsh_params(threshold, num_perm)
+        bk = band_keys(sig[cidx], b, r)
+        tc, ac = t[cidx], acc[cidx]
+        parts, pending = [np.zeros(0, np.int64)], 0
+        for band in range(b):  # one band at a time, merged often: bounded memory on floods
+            li, ri = window_pairs(bk[:, band], tc, ac, window_s, max_neighbours, tiebreak=cidx)
+            if len(li):
+                i, j = cidx[li], cidx[ri]
+                parts.append(np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j))
+                pending += len(li)
+                if pending > 8_000_000:
+                    parts, pending = [unique_sorted(np.concatenate(parts))], 0
+        pk = unique_sorted(np.concatenate(parts))
+        if len(pk):
+            i, j = pk // n, pk % n
+            sims = pair_similarity(sig, i, j, threshold)
+            np.maximum.at(max_sim, i, sims)
+            np.maximum.at(max_sim, j, sims)
+            e = sims >= threshold
+            if e.any():
+                g = coo_matrix((np.ones(e.sum()), (i[e], j[e])), shape=(n, n)).tocsr()
+                _, comp = connected_components(g, directed=False)
+                csize = np.bincount(comp, minlength=n)
+                member = csize[comp] >= 2
+                label = np.where(member, comp, label)
+                m_idx = np.flatnonzero(member)
+                df = pd.DataFrame({"c": comp[m_idx], "t": t[m_idx], "acc": acc[m_idx],
+                                   "row": m_idx})
+                grp = df.groupby("c")
+                stats = pd.DataFrame({
+                    "size": grp.size(),
+                    "accounts": grp["acc"].nunique(),
+                    "span": (grp["t"].max() - grp["t"].min()) / _DAY,
+                })
+                first = df.sort_values(["c", "t", "row"]).drop_duplicates("c")
+                stats["first"] = pd.Series(post_ids[first["row"].to_numpy()],
+                                           index=first["c"].to_numpy())
+                # dominant brand and purity
+                stats["brand"] = None
+                stats["purity"] = np.nan
+                if brand_known:
+                    ex = [(c, bb) for c, rw in zip(df["c"], df["row"], strict=True)
+                          for bb in brand_lists[rw]]
+                    if ex:
+                        eb = pd.DataFrame(ex, columns=["c", "b"]).value_counts().reset_index()
+                        eb = eb.sort_values(["c", "count", "b"], ascending=[True, False, True])
+                        top = eb.drop_duplicates("c").set_index("c")
+                        stats["brand"] = top["b"].reindex(stats.index).astype(object)
+                        stats["purity"] = top["count"].reindex(stats.index) / stats["size"]
+                    stats["purity"] = stats["purity"].fillna(0.0)
+                    stats.loc[stats["brand"].isna(), "purity"] = np.nan
+                if device_known:
+                    dd = pd.DataFrame({"c": df["c"], "acc": df["acc"],
+                                       "dev": devices[m_idx]}).dropna().drop_duplicates()
+                    per_dev = dd.groupby(["c", "dev"])["acc"].transform("size")
+                    shared = dd[per_dev >= 2].groupby("c")["acc"].nunique()
+                    stats["shared_dev"] = shared.reindex(stats.index).fillna(0.0)
+                c_of = comp[m_idx]
+                size[m_idx] = stats["size"].reindex(c_of).to_numpy(float)
+                n_acc[m_idx] = stats["accounts"].reindex(c_of).to_numpy(float)
+                span[m_idx] = stats["span"].reindex(c_of).to_numpy(float)
+                purity[m_idx] = stats["purity"].reindex(c_of).to_numpy(float)
+                if device_known:
+                    shared_dev[m_idx] = stats["shared_dev"].reindex(c_of).to_numpy(float)
+                ids = {
+                    c: _cluster_id(br if isinstance(br, str) else None, fp)
+                    for c, br, fp in zip(stats.index, stats["brand"], stats["first"], strict=True)
+                }
+                cl_id[m_idx] = [ids[c] for c in c_of]
+                cl_brand[m_idx] = stats["brand"].reindex(c_of).to_numpy(object)
+
+    out[C_CLUSTER_ID] = cl_id
+    out[C_CLUSTER_SIZE] = size
+    out[C_CLUSTER_ACCOUNTS] = n_acc
+    out[C_CLUSTER_SPAN] = span
+    out[C_CLUSTER_BRAND] = [b if isinstance(b, str) else None for b in cl_brand]
+    out[C_CLUSTER_PURITY] = purity if brand_known else np.nan
+    out[C_CLUSTER_DEVICE] = shared_dev
+    out[C_MAX_SIM] = max_sim
+
+    # ---- exact copies
+    th = pd.to_numeric(k["text_hash"], errors="coerce").fillna(0).to_numpy(np.uint64) \
+        if "text_hash" in k.columns else np.zeros(n, np.uint64)
+    has_text = valid & (th != 0)
+    exact = np.full(n, np.nan)
+    if has_text.any():
+        idx = np.flatnonzero(has_text)
+        li, ri = window_pairs(th[idx], t[idx], acc[idx], window_s, max_neighbours, tiebreak=idx)
+        exact[idx] = _distinct_other_accounts(len(idx), li, ri, acc[idx])
+    out[C_EXACT] = exact
+
+    # ---- shared hashtag sets
+    tags = k["hashtags"].to_numpy() if "hashtags" in k.columns else [None] * n
+    tag_key = np.array(["\x1f".join(sorted(set(_as_list(x)))) if len(_as_list(x)) >= 2 else ""
+                        for x in tags], dtype=object)
+    tagset = np.full(n, np.nan)
+    tagset[valid] = 0.0
+    has_set = valid & (tag_key != "")
+    set_code = np.where(has_set, pd.factorize(tag_key)[0], -1)
+    if has_set.any():
+        idx = np.flatnonzero(has_set)
+        li, ri = window_pairs(set_code[idx], t[idx], acc[idx], window_s, max_neighbours,
+                              tiebreak=idx)
+        tagset[idx] = _distinct_other_accounts(len(idx), li, ri, acc[idx])
+    out[C_HASHTAGS] = tagset
+
+    # ---- brand-level signals
+    if brand_known:
+        _brand_context(out, brand_lists, valid, t, acc, label, set_code, devices,
+                       device_known, window_s, max_neighbours, cotarget_min_brands)
+    return out
+
+
+def _brand_context(out, brand_lists, valid, t, acc, label, set_code, devices, device_known,
+                   window_s, max_neighbours, cotarget_min_brands) -> None:
+    n = len(out)
+    ev_row = np.array([i for i, bl in enumerate(brand_lists) if valid[i] for _ in bl],
+                      dtype=np.int64)
+    ev_brand_s = np.array([b for i, bl in enumerate(brand_lists) if valid[i] for b in bl],
+                          dtype=object)
+    has_brand = np.zeros(n, bool)
+    has_brand[ev_row] = True
+    posts = np.full(n, np.nan)
+    days = np.full(n, np.nan)
+    rate = np.full(n, np.nan)
+    homog = np.full(n, np.nan)
+    burst_brand = np.full(n, None, dtype=object)
+    cot = np.full(n, np.nan)
+    cot_score = np.full(n, np.nan)
+    dev_brand = np.full(n, np.nan)
+    tv = t[valid]
+    mean_rate = np.nan
+    if len(ev_row):
+        bcode, bnames = pd.factorize(ev_brand_s, sort=True)
+        bcode = bcode.astype(np.int64)
+        et = t[ev_row]
+        half = int(window_s // 2)
+        tmin, tmax = int(tv.min()), int(tv.max())
+        night_days = max((tmax - tmin) / _DAY, window_s / _DAY)
+        per_brand = np.bincount(bcode, minlength=len(bnames))
+        brand_rate = per_brand / night_days
+        mean_rate = float(brand_rate.mean())
+        cnt_b = window_counts(bcode, et, half)
+        eff_days = np.maximum((np.minimum(et + half, tmax) - np.maximum(et - half, tmin)) / _DAY,
+                              1.0)
+        # homogeneity: same cluster or same hashtag set among the brand's window posts
+        lab = label[ev_row]
+        lab_code = _pair_codes(bcode, lab)
+        cnt_c = window_counts(lab_code, et, half)
+        sc = set_code[ev_row]
+        sc_u = np.where(sc >= 0, sc, -1 - ev_row)  # posts with no tag set are their own group
+        set_code_b = _pair_codes(bcode, sc_u)
+        cnt_h = window_counts(set_code_b, et, half)
+        denom = np.maximum(cnt_b - 1, 1)
+        hom = np.where(cnt_b > 1, np.maximum(cnt_c - 1, cnt_h - 1) / denom, 0.0)
+
+        # co-targeting: pairs of accounts co-posting on a brand within the window
+        ev_acc = acc[ev_row]
+        ev_cot, ev_cot_score = _cotarget(ev_acc, bcode, et, len(bnames), window_s,
+                                         max_neighbours, cotarget_min_brands, ev_row)
+
+        ev_dev = np.full(len(ev_row), np.nan)
+        if device_known:
+            dv = devices[ev_row]
+            has_dev = np.array([d is not None for d in dv], dtype=bool)
+            if has_dev.any():
+                ix = np.flatnonzero(has_dev)
+                gcode = _pair_codes(pd.factorize(dv[ix])[0], bcode[ix])
+                l2, r2 = window_pairs(gcode, et[ix], acc[ev_row[ix]], window_s,
+                                      max_neighbours, tiebreak=ev_row[ix])
+                ev_dev[ix] = _distinct_other_accounts(len(ix), l2, r2, acc[ev_row[ix]])
+
+        ev = pd.DataFrame({
+            "row": ev_row, "brand": np.asarray(bnames, dtype=object)[bcode], "cnt": cnt_b,
+            "days": eff_days, "rate": brand_rate[bcode], "hom": hom, "cot": ev_cot,
+            "cots": ev_cot_score, "dev": ev_dev,
+        })
+        # per post: the brand with most posts in the window (ties: brand id)
+        best = ev.sort_values(["row", "cnt", "brand"], ascending=[True, False, True]) \
+            .drop_duplicates("row")
+        r_ = best["row"].to_numpy()
+        posts[r_] = best["cnt"].to_numpy(float)
+        days[r_] = best["days"].to_numpy(float)
+        rate[r_] = best["rate"].to_numpy(float)
+        homog[r_] = best["hom"].to_numpy(float)
+        burst_brand[r_] = best["brand"].to_numpy(object)
+        mx = ev.groupby("row")[["cot", "cots", "dev"]].max()
+        cot[mx.index] = mx["cot"].to_numpy(float)
+        cot_score[mx.index] = mx["cots"].to_numpy(float)
+        dev_brand[mx.index] = mx["dev"].to_numpy(float)
+    out[C_BURST_BRAND] = burst_brand
+    out[C_BRAND_POSTS] = posts
+    out[C_BRAND_DAYS] = days
+    out[C_BRAND_RATE] = rate
+    out[C_BRAND_MEAN_RATE] = np.where(has_brand, mean_rate, np.nan)
+    out[C_HOMOGENEITY] = homog
+    out[C_COTARGET] = cot
+    out[C_COTARGET_SCORE] = cot_score
+    out[C_DEVICE_BRAND] = dev_brand if device_known else np.nan
+
+
+def _cotarget(ev_acc, bcode, et, n_brands, window_s, max_neighbours, min_brands, tiebreak):
+    """Per (account, brand) event: partner accounts (co-posted with it on >= min_brands
+    brands, each time within the window) that co-posted on this brand, and their
+    FRAUDAR-weighted score (sum over partners of sum over shared brands of
+    1/log(brand's accounts + 5))."""
+    m = len(ev_acc)
+    zeros = (np.zeros(m), np.zeros(m))
+    if m < 2:
+        return zeros
+    n_a = int(ev_acc.max()) + 1
+    nb = max(int(n_brands), 1)
+    acc_brand = unique_sorted(ev_acc.astype(np.int64) * nb + bcode)
+    n_acc_brand = np.bincount(acc_brand % nb, minlength=nb)
+    w_brand = 1.0 / np.log(n_acc_brand + 5.0)
+    li, ri = window_pairs(bcode, et, ev_acc, window_s, max_neighbours, tiebreak=tiebreak)
+    if len(li) == 0:
+        return zeros
+    a1, a2 = ev_acc[li].astype(np.int64), ev_acc[ri].astype(np.int64)
+    lo, hi = np.minimum(a1, a2), np.maximum(a1, a2)
+    tri = unique_sorted((lo * n_a + hi) * nb + bcode[li])  # distinct (pair, brand)
+    pair = tri // nb
+    brand = tri % nb
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    n_shared = np.diff(np.r_[starts, len(pair)])
+    w_pair = np.add.reduceat(w_brand[brand], starts)
+    grp = np.repeat(np.arange(len(starts)), n_shared)
+    partner = n_shared[grp] >= min_brands
+    if not partner.any():
+        return zeros
+    p_lo = (pair // n_a)[partner]
+    p_hi = (pair % n_a)[partner]
+    p_b = brand[partner]
+    p_w = w_pair[grp[partner]]
+    key = np.concatenate([p_lo * nb + p_b, p_hi * nb + p_b])
+    val = np.concatenate([p_w, p_w])
+    order = np.argsort(key, kind="stable")
+    key, val = key[order], val[order]
+    st = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ukey = key[st]
+    count = np.diff(np.r_[st, len(key)]).astype(float)
+    score = np.add.reduceat(val, st)
+    q = ev_acc.astype(np.int64) * nb + bcode
+    pos = np.searchsorted(ukey, q)
+    pos_c = np.minimum(pos, len(ukey) - 1)
+    hit = ukey[pos_c] == q
+    return np.where(hit, count[pos_c], 0.0), np.where(hit, score[pos_c], 0.0)
+
+
+def assign_clusters(keys: pd.DataFrame, **context_kwargs) -> pd.Series:
+    """Cluster id per ``post_id`` (None outside clusters), from the whole night's keys."""
+    ctx = coordination_context(keys, **context_kwargs)
+    return ctx[C_CLUSTER_ID].rename("cluster_id")
+
+
+# --------------------------------------------------------------------------- transformer
+
+
+class CoordinationFeatures(TransformerMixin, BaseEstimator):
+    """Cross-post coordination features (``coord_*``) of each post.
+
+    Uses the frame's ``ctx_coordination_*`` columns when present (the context of
+    the whole night, computed before chunking); otherwise computes them from the
+    frame itself with :func:`coordination_keys` and :func:`coordination_context`.
+    Missing inputs give NaN: no ``brand_tags`` and no ``brand_terms`` → brand
+    features NaN; no device cluster → device features NaN; text too short to
+    compare → cluster features NaN.
+
+    Parameters
+    ----------
+    num_perm : int
+        MinHash permutations (signature width).
+    shingle_size : int
+        Shingles are n-grams of 1..``shingle_size`` canonical tokens within a sentence.
+    threshold : float
+        Estimated Jaccard at or above which two posts are paraphrases.
+    window_days : float
+        Maximum days between two coordinated posts; the brand-burst window is
+        ``window_days`` wide, centred on the post.
+    min_shingles : int
+        Posts with fewer shingles are too short to compare.
+    template_min_accounts : int
+        Accounts a cluster needs to count as a shared brief.
+    max_neighbours : int
+        Comparisons per post within one LSH bucket, hashtag set or brand.
+    cotarget_min_brands : int
+        Brands two accounts must have co-posted on to be crew partners.
+    brand_terms : tuple of (brand_id, term) pairs, or dict of brand_id to terms
+        Brand names and aliases (the pipeline's ``brand_terms``; see
+        :func:`brand_terms_from_table`); a brand named in the text counts as a
+        mention besides ``brand_tags``. Pass the same terms to
+        :func:`coordination_keys` when computing the night context.
+    random_state : int
+        Seed of the MinHash permutations.
+
+    Attributes
+    ----------
+    brand_rates_ : dict
+        Posts per day of each brand in the training frame.
+    brand_rate_prior_ : float
+        Baseline rate for brands unseen in training (25th percentile of the
+        fitted rates; NaN when training had no brands).
+    fit_span_days_ : float
+        Days covered by the training frame.
+    """
+
+    def __init__(
+        self,
+        num_perm: int = 64,
+        shingle_size: int = 2,
+        threshold: float = 0.5,
+        window_days: float = 7.0,
+        min_shingles: int = 5,
+        template_min_accounts: int = 5,
+        max_neighbours: int = 64,
+        cotarget_min_brands: int = 2,
+        brand_terms=(),
+        random_state: int = 0,
+    ):
+        self.num_perm = num_perm
+        self.shingle_size = shingle_size
+        self.threshold = threshold
+        self.window_days = window_days
+        self.min_shingles = min_shingles
+        self.template_min_accounts = template_min_accounts
+        self.max_neighbours = max_neighbours
+        self.cotarget_min_brands = cotarget_min_brands
+        self.brand_terms = brand_terms
+        self.random_state = random_state
+
+    # ---- sklearn API
+
+    def fit(self, X: pd.DataFrame, y=None):
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        norm = None
+        if self.brand_terms:
+            norm = _norm_text(X)
+        brands = _post_brands(X, norm, self.brand_terms)
+        secs = _seconds(X["published_at"]) if "published_at" in X.columns else np.zeros(len(X))
+        ok = np.isfinite(secs)
+        span = (secs[ok].max() - secs[ok].min()) / _DAY if ok.any() else 0.0
+        self.fit_span_days_ = float(max(span, 1.0))
+        rates: dict[str, float] = {}
+        if brands is not None:
+            counts = pd.Series([b for i, bl in enumerate(brands) if ok[i] for b in bl],
+                               dtype=object).value_counts()
+            rates = {str(b): float(c) / self.fit_span_days_ for b, c in counts.items()}
+        self.brand_rates_ = rates
+        self.brand_rate_prior_ = (
+            float(np.percentile(list(rates.values()), 25)) if rates else float("nan")
+        )
+        return self
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(FEATURES, dtype=object)
+
+    def context(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The ``ctx_coordination_*`` columns aligned to X's rows: X's own when it
+        carries them, else computed on X as the whole night."""
+        if C_CLUSTER_ID in X.columns:
+            ctx = pd.DataFrame(index=X.index)
+            for c in CTX_COLUMNS:
+                ctx[c] = X[c] if c in X.columns else (None if c in _CTX_OBJECT else np.nan)
+            return ctx
+        keys = coordination_keys(
+            X,
+            num_perm=self.num_perm,
+            shingle_size=self.shingle_size,
+            random_state=self.random_state,
+            brand_terms=self.brand_terms,
+        )
+        ctx = coordination_context(
+            keys,
+            window_days=self.window_days,
+            threshold=self.threshold,
+            num_perm=self.num_perm,
+            min_shingles=self.min_shingles,
+            max_neighbours=self.max_neighbours,
+            cotarget_min_brands=self.cotarget_min_brands,
+        )
+        ctx = ctx[~ctx.index.duplicated()]
+        aligned = ctx.reindex(X["post_id"].astype(str).to_numpy())
+        aligned.index = X.index
+        return aligned
+
+    def cluster_ids(self, X: pd.DataFrame) -> pd.Series:
+        """Cluster id of each row of X (None outside clusters): the side output the
+        report groups campaigns by. Not a model feature."""
+        return self.context(X)[C_CLUSTER_ID].rename("cluster_id")
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        check_is_fitted(self, "brand_rates_")
+        return self._features(self.context(X), X.index)
+
+    def transform_with_clusters(self, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+        """``(transform(X), cluster_ids(X))`` computing the context once."""
+        check_is_fitted(self, "brand_rates_")
+        ctx = self.context(X)
+        return self._features(ctx, X.index), ctx[C_CLUSTER_ID].rename("cluster_id")
+
+    # ---- features from context
+
+    def _baseline(self, brand: np.ndarray, night_mean: np.ndarray) -> np.ndarray:
+        prior = self.brand_rate_prior_
+        out = np.empty(len(brand))
+        for i, b in enumerate(brand):
+            r = self.brand_rates_.get(b) if isinstance(b, str) else None
+            if r is None:
+                r = prior if np.isfinite(prior) else night_mean[i]
+            out[i] = r
+        return out
+
+    def _features(self, ctx: pd.DataFrame, index) -> pd.DataFrame:
+        def col(c):
+            return pd.to_numeric(ctx[c], errors="coerce").to_numpy(dtype=float)
+
+        size = col(C_CLUSTER_SIZE)
+        accounts = col(C_CLUSTER_ACCOUNTS)
+        posts = col(C_BRAND_POSTS)
+        days = col(C_BRAND_DAYS)
+        homog = col(C_HOMOGENEITY)
+        base = self._baseline(ctx[C_BURST_BRAND].to_numpy(object), col(C_BRAND_MEAN_RATE))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected = np.maximum(base * days, 1.0)
+            burst = np.where(np.isfinite(posts), posts / expected, np.nan)
+            template = np.where(np.isfinite(accounts),
+                                (accounts >= self.template_min_accounts).astype(float), np.nan)
+        feats = {
+            F_CLUSTER_SIZE: size,
+            F_CLUSTER_ACCOUNTS: accounts - 1.0,
+            F_CLUSTER_SPAN: col(C_CLUSTER_SPAN),
+            F_CLUSTER_PURITY: col(C_CLUSTER_PURITY),
+            F_TEMPLATE: template,
+            F_CLUSTER_DEVICE: col(C_CLUSTER_DEVICE),
+            F_MAX_SIM: col(C_MAX_SIM),
+            F_EXACT: col(C_EXACT),
+            F_HASHTAGS: col(C_HASHTAGS),
+            F_BURST: burst,
+            F_HOMOGENEITY: homog,
+            F_BURST_HOMOG: burst * homog,
+            F_COTARGET: col(C_COTARGET),
+            F_COTARGET_SCORE: col(C_COTARGET_SCORE),
+            F_DEVICE_BRAND: col(C_DEVICE_BRAND),
+        }
+        out = pd.DataFrame(feats, index=index, columns=list(FEATURES)).astype(np.float64)
+        return out.where(np.isfinite(out.to_numpy()), np.nan)
