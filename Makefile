@@ -43,3 +43,6 @@ bench: install ## run the benchmarks (heavy; figures go to docs/)
 
 clean: ## remove generated data, MLflow stores and the venv
 	rm -rf $(VENV) mlflow.db mlartifacts data/raw/export_date=* data/scored/* data/reports/*
+
+lint: install ## ruff over the package and tests
+	$(BIN)/ruff check src tests benchmarks

@@ -60,7 +60,7 @@ class Settings:
     @property
     def store_path(self) -> Path:
         """SQLite file of the analysts' store (verdicts, brand ledger)."""
-        return Path(os.environ.get("FAKEUGC_STORE", self.root / "data" / "fakeugc.sqlite"))
+        return Path(os.environ.get("FAKEUGC_STORE", self.root / "data" / "fakeugc.sqlite")).absolute()
 
 
 def get_settings() -> Settings:

@@ -147,8 +147,12 @@ def test_promotion_gate_refuses_a_worse_challenger(trained, exports, monkeypatch
     assert forced and forced[-1]["version"] == "2" and forced[-1]["previous"] == "1"
     from fakeugc.modeling.registry import live_version_on
 
-    first = [h for h in hist if h["alias"] == "champion"][0]["at"]
-    assert live_version_on(client, "e2e", first) == "1"
+    import pandas as pd
+
+    moves = [pd.Timestamp(h["at"]) for h in hist if h["alias"] == "champion"]
+    between = moves[0] + (moves[1] - moves[0]) / 2
+    assert live_version_on(client, "e2e", between) == "1"
+    assert live_version_on(client, "e2e", moves[1] + pd.Timedelta(seconds=1)) == "2"
     assert live_version_on(client, "e2e", "2000-01-01") is None
 
 

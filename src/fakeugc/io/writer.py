@@ -20,6 +20,17 @@ import pandas as pd
 SUCCESS = "_SUCCESS"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish_mode(path: str | Path) -> None:
+    """mkstemp creates 0600 files; give the result the permissions a plain open() would."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -42,6 +53,7 @@ def write_bytes_atomic(data: bytes, target: str | Path) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        _publish_mode(tmp)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -71,6 +83,7 @@ def write_table_atomic(df: pd.DataFrame, target: str | Path) -> Path:
             df.to_csv(tmp, index=False)
         else:
             df.to_parquet(tmp, index=False)
+        _publish_mode(tmp)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -79,12 +79,15 @@ def register_version(client: MlflowClient, name: str, model_uri: str, run_id: st
                      tags: dict | None = None) -> str:
     """Register a new version; it becomes ``challenger``, and ``champion`` when it is
     the first version of the name."""
+    import mlflow
+
     try:
         client.get_registered_model(name)
     except MlflowException:
         client.create_registered_model(name, description="fakeugc fake-UGC classifier")
-    mv = client.create_model_version(name, model_uri, run_id=run_id,
-                                     tags={k: str(v) for k, v in (tags or {}).items()})
+    # register_model links the version to its LoggedModel (a REST server insists on it)
+    mv = mlflow.register_model(model_uri, name,
+                               tags={k: str(v) for k, v in (tags or {}).items()})
     version = str(mv.version)
     move_alias(client, name, CHALLENGER, version, "newly trained version")
     if alias_version(client, name, CHAMPION) is None:
