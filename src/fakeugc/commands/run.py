@@ -73,15 +73,17 @@ def run(args) -> int:
     result = train([str(e) for e in history], cfg)
     _say(result.summary())
 
-    from fakeugc.scoring import score_export
+    from fakeugc.scoring import load_score_config, score_export
 
     date = tonight.name.split("=", 1)[-1]
     scored = settings.data / "scored" / f"export_date={date}"
     uri = f"models:/{cfg.model_name}@champion"
     _say(f"[4/5] score {tonight} with {uri} → {scored}")
-    manifest = score_export(tonight, uri, scored)
+    score_yaml = settings.pipelines / "score_nightly.yaml"
+    score_cfg = load_score_config(score_yaml if score_yaml.exists() else None, {"model": uri})
+    manifest = score_export(tonight, score_cfg, scored)
     posts = manifest.get("tables", {}).get("posts", {})
-    _say(f"      scored {posts.get('scored')} posts, flagged {manifest.get('flagged')}, "
+    _say(f"      scored {posts.get('scored')} posts, flagged {manifest.get('posts_flagged')}, "
          f"set aside {posts.get('set_aside')}")
 
     from fakeugc.reports import render_report

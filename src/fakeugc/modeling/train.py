@@ -201,6 +201,12 @@ def _reference_histograms(X: pd.DataFrame, prob: np.ndarray) -> dict:
     }
 
 
+def _window_label(frame: pd.DataFrame) -> str:
+    """The training window as ``first night .. last night`` (what drift is measured against)."""
+    nights = sorted(frame["night"].astype(str).unique()) if "night" in frame else []
+    return f"{nights[0]} .. {nights[-1]}" if nights else ""
+
+
 def _flatten(d: dict, prefix: str = "") -> dict:
     out = {}
     for k, v in d.items():
@@ -298,7 +304,8 @@ def train(
         families=list(cfg.families), feature_names=feature_names, top_k=cfg.reasons_top_k,
         metadata={"model_name": cfg.model_name, "trained_at": pd.Timestamp.now("UTC").isoformat(),
                   "code_version": code_version(), "fakeugc_version": __version__,
-                  "seed": cfg.seed, "best_iteration": booster.current_iteration()},
+                  "seed": cfg.seed, "best_iteration": booster.current_iteration(),
+                  "reference_window": _window_label(tr)},
         reference=_reference_histograms(X_tr, prob_tr),
     )
 
