@@ -50,6 +50,9 @@ class LightGBMConfig(_Strict):
     max_bin: int = 255
     early_stopping_rounds: int = 50
     num_threads: int = 2
+    #: feature -> +1 (may only raise the score) / -1 (may only lower it). Encodes policy:
+    #: a declared partnership is legitimate, so declaring one must never raise a score.
+    monotone: dict[str, int] = Field(default_factory=dict)
 
 
 class ThresholdConfig(_Strict):

@@ -121,6 +121,10 @@ def lightgbm_params(cfg: TrainConfig, pos: int, neg: int) -> dict:
 
 def fit_booster(X_tr, y_tr, X_va, y_va, cfg: TrainConfig):
     params = lightgbm_params(cfg, int(y_tr.sum()), int(len(y_tr) - y_tr.sum()))
+    if cfg.lightgbm.monotone:
+        params["monotone_constraints"] = [int(cfg.lightgbm.monotone.get(c, 0))
+                                          for c in X_tr.columns]
+        params["monotone_constraints_method"] = "advanced"
     evals: dict = {}
     dtrain = lgb.Dataset(X_tr, label=y_tr, free_raw_data=False)
     callbacks = [lgb.record_evaluation(evals), lgb.log_evaluation(period=0)]
