@@ -203,11 +203,15 @@ def _blank(values: pd.Series, from_csv: bool) -> np.ndarray:
 
 def _type_string(values: pd.Series, col: C.Column, from_csv: bool):
     null = _is_null(values)
-    out = values.astype(object).where(~null, None)
-    out = out.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+    out = values.astype(object)
+    if null.any():
+        out = out.where(~null, None)
+    # the common case (every value already a string) stays vectorised
+    if pd.api.types.infer_dtype(out, skipna=True) not in ("string", "empty"):
+        out = out.map(lambda v: v if v is None or isinstance(v, str) else str(v))
     bad = np.zeros(len(values), dtype=bool)
     if col.non_empty:
-        empty = out.map(lambda v: v is None or v.strip() == "").to_numpy()
+        empty = out.str.strip().eq("").fillna(True).to_numpy(dtype=bool)
         return out, null, empty & ~null
     return out, null, bad
 
@@ -308,9 +312,11 @@ def _validate_frame(
     raw: pd.DataFrame,
     from_csv: np.ndarray,
     known_posts: set | None,
+    check_key: bool = True,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Type ``raw`` by the contract. Returns the typed frame and a reason per row
-    (empty string where the row is good)."""
+    (empty string where the row is good). ``check_key=False`` skips the duplicate-key
+    rule (a streaming caller that sees one chunk at a time applies it across chunks)."""
     n = len(raw)
     reasons = np.full(n, "", dtype=object)
     typed = pd.DataFrame(index=raw.index)
@@ -391,12 +397,50 @@ def _validate_frame(
     if table.refers_to_posts and known_posts is not None:
         unknown = ~typed["post_id"].isin(known_posts).to_numpy()
         note(unknown & (reasons == ""), f"{C.REASON_UNKNOWN_POST}:post_id")
-    if table.key:
+    if table.key and check_key:
         ok = reasons == ""
         dup = np.zeros(n, dtype=bool)
-        dup[ok] = typed.loc[ok, list(table.key)].duplicated(keep="first").to_numpy()
+        key = typed.loc[ok, list(table.key)]
+        if table.key_scope == "export" and "__source" in raw.columns:
+            key = key.assign(__source=raw.loc[ok, "__source"].to_numpy())
+        dup[ok] = key.duplicated(keep="first").to_numpy()
         note(dup, f"{C.REASON_DUPLICATE}:{','.join(table.key)}")
     return typed, pd.Series(reasons, index=raw.index)
+
+
+def validate_chunk(
+    table: C.Table | str,
+    raw: pd.DataFrame,
+    from_csv: bool | np.ndarray = False,
+    known_posts: set | None = None,
+    check_key: bool = True,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The reader's row rules applied to one chunk of raw rows (for streaming readers).
+
+    ``raw`` holds the table's columns as they are in the files (CSV: strings). Returns
+    the typed frame (contract columns typed, counts as float64 with NaN, other columns
+    kept) and a reason per row, ``""`` where the row is good. Rules that need the whole
+    table -- ``unknown_post`` (pass ``known_posts``) and duplicate keys (``check_key``)
+    -- only see this chunk; a streaming caller applies them across chunks itself.
+    """
+    if isinstance(table, str):
+        table = C.TABLES[table]
+    raw = raw.reset_index(drop=True)
+    if isinstance(from_csv, bool | np.bool_):
+        from_csv = np.full(len(raw), bool(from_csv))
+    return _validate_frame(table, raw, np.asarray(from_csv, dtype=bool), known_posts, check_key)
+
+
+def row_json(row: pd.Series) -> str:
+    """A row as the quarantine's ``raw`` JSON (columns starting with ``__`` left out)."""
+    return _raw_json(row)
+
+
+def finalise_dtypes(table: C.Table | str, df: pd.DataFrame) -> pd.DataFrame:
+    """Counts become int64 when complete, nullable Int64 otherwise (as the reader returns)."""
+    if isinstance(table, str):
+        table = C.TABLES[table]
+    return _finalise_dtypes(table, df)
 
 
 def _empty_column(col: C.Column, n: int, index) -> pd.Series:
