@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared_paths import benchmark_path
 from fakeugc.cli import main
-from fakeugc.io import ContractError, read_export, read_exports
+from fakeugc.io import ContractError, read_export
+from shared_paths import benchmark_path
 
 
 def _invariant(export):

@@ -145,9 +145,9 @@ def test_promotion_gate_refuses_a_worse_challenger(trained, exports, monkeypatch
     hist = json.loads(capsys.readouterr().out)
     forced = [h for h in hist if h["alias"] == "champion" and h["forced"]]
     assert forced and forced[-1]["version"] == "2" and forced[-1]["previous"] == "1"
-    from fakeugc.modeling.registry import live_version_on
-
     import pandas as pd
+
+    from fakeugc.modeling.registry import live_version_on
 
     moves = [pd.Timestamp(h["at"]) for h in hist if h["alias"] == "champion"]
     between = moves[0] + (moves[1] - moves[0]) / 2

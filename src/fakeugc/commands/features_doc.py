@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("exports", nargs="*", metavar="EXPORT")
     p.add_argument("--out", type=Path, default=None, help="default docs/features.md")
     p.add_argument("--config", type=Path, default=None)
+    p.add_argument("--before", default="",
+                   help="command that produced the exports, printed above ours in the doc")
     p.set_defaults(run=run)
 
 
@@ -46,6 +48,8 @@ def run(args) -> int:
         notes = ("Split: " + ", ".join(f"{w} {v['posts']} posts ({v['positives']} fake)"
                                        for w, v in s.items()) + f". MLflow run `{result.run_id}`.")
     command = "fakeugc features-doc " + " ".join(shlex.quote(str(e)) for e in args.exports)
+    if args.before:
+        command = args.before + "\n" + command
     write_text_atomic(catalogue_markdown(ablation, command if args.exports else "", notes), out)
     sys.stdout.write(f"wrote {out}\n")
     return 0

@@ -44,9 +44,8 @@ _SPACES = re.compile(r"\s+")
 @lru_cache(maxsize=1)
 def _traditional() -> tuple[frozenset, object]:
     """Characters that differ between traditional and simplified, and a converter."""
-    from opencc import OpenCC
-
     import opencc as _opencc_pkg
+    from opencc import OpenCC
 
     path = Path(_opencc_pkg.__file__).parent / "dictionary" / "TSCharacters.txt"
     chars = set()

@@ -70,7 +70,7 @@ def _ngrams(toks: list[str], ngram_range: tuple[int, int]) -> list[str]:
         if k == 1:
             out.extend(toks)
         elif k == 2:
-            out.extend([a + _BIGRAM_SEP + b for a, b in zip(toks, toks[1:])])
+            out.extend([a + _BIGRAM_SEP + b for a, b in zip(toks, toks[1:], strict=False)])
         elif len(toks) >= k:
             out.extend(_BIGRAM_SEP.join(toks[i : i + k]) for i in range(len(toks) - k + 1))
     return out

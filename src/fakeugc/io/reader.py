@@ -128,11 +128,12 @@ def _read_csv(path: Path, table: str) -> tuple[pd.DataFrame, list[tuple[int, str
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ContractError(f"table {table}: {path} is not UTF-8 ({e.reason} at byte {e.start})")
+        raise ContractError(
+            f"table {table}: {path} is not UTF-8 ({e.reason} at byte {e.start})") from None
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as e:
-        raise ContractError(f"table {table}: {path} is not valid CSV ({e})")
+        raise ContractError(f"table {table}: {path} is not valid CSV ({e})") from None
     if not rows:
         raise ContractError(f"table {table}: {path} has no header row")
     header = [h.strip() for h in rows[0]]
@@ -158,14 +159,15 @@ def _read_parquet(paths: Sequence[Path], table: str) -> pd.DataFrame:
         try:
             t = pq.read_table(path)
         except (pa.ArrowException, OSError, ValueError) as e:
-            raise ContractError(f"table {table}: cannot read {path} ({e})")
+            raise ContractError(f"table {table}: cannot read {path} ({e})") from None
         frames.append(t)
     if not frames:
         return pd.DataFrame()
     try:
         t = pa.concat_tables(frames, promote_options="permissive")
     except pa.ArrowException as e:
-        raise ContractError(f"table {table}: part files disagree on their schema ({e})")
+        raise ContractError(
+            f"table {table}: part files disagree on their schema ({e})") from None
     df = t.to_pandas(types_mapper=None, timestamp_as_object=False, ignore_metadata=True)
     df.columns = [str(c) for c in df.columns]
     return df
@@ -292,8 +294,6 @@ def _type_int(values: pd.Series, col: C.Column, from_csv: bool):
 
 
 def _type_list(values: pd.Series, col: C.Column, from_csv: bool):
-    null = _is_null(values) if not from_csv else np.zeros(len(values), dtype=bool)
-
     def conv(v):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return None

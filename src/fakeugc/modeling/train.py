@@ -28,7 +28,7 @@ import yaml
 from mlflow import MlflowClient
 
 from fakeugc import __version__
-from fakeugc.features._catalogue import FAMILIES, catalogue
+from fakeugc.features._catalogue import FAMILIES
 from fakeugc.features._pipeline import build_feature_pipeline
 from fakeugc.io import read_exports
 from fakeugc.modeling.bundle import ScoringBundle
