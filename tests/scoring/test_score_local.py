@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import scoring_helpers as H
-from conftest import MODEL
 
+from conftest import MODEL
 from fakeugc.io import read_exports
 from fakeugc.io.writer import is_complete
 from fakeugc.scoring import ScoreConfig, ScoringError, load_score_config, score_export

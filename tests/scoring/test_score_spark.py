@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import scoring_helpers as H
-from conftest import MODEL
 
+from conftest import MODEL
 from fakeugc.io.writer import is_complete
 from fakeugc.scoring import ScoreConfig, score_export
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
-import json
 import re
 import warnings
 from collections.abc import Mapping

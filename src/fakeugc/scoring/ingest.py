@@ -69,7 +69,7 @@ def locate(export_dir: Path, name: str) -> TableSource | None:
                 md = pq.ParquetFile(f).metadata
                 schema = pq.read_schema(f)
             except (pa.ArrowException, OSError, ValueError) as e:
-                raise ContractError(f"table {name}: cannot read {f} ({e})")
+                raise ContractError(f"table {name}: cannot read {f} ({e})") from None
             rows += md.num_rows
             for c in schema.names:
                 if c not in columns:
@@ -93,9 +93,9 @@ def _csv_header(path: Path, table: str) -> list[str]:
         with open(path, encoding="utf-8-sig", newline="") as f:
             header = next(csv.reader(f), None)
     except UnicodeDecodeError as e:
-        raise ContractError(f"table {table}: {path} is not UTF-8 ({e.reason} at byte {e.start})")
+        raise ContractError(f"table {table}: {path} is not UTF-8 ({e.reason} at byte {e.start})") from None
     except csv.Error as e:
-        raise ContractError(f"table {table}: {path} is not valid CSV ({e})")
+        raise ContractError(f"table {table}: {path} is not valid CSV ({e})") from None
     if header is None:
         raise ContractError(f"table {table}: {path} has no header row")
     return [h.strip() for h in header]
@@ -140,7 +140,7 @@ def _iter_parquet(src: TableSource, rows: int):
                 offset += len(df)
                 yield df, [], False
         except (pa.ArrowException, OSError) as e:
-            raise ContractError(f"table {src.name}: cannot read {path} ({e})")
+            raise ContractError(f"table {src.name}: cannot read {path} ({e})") from None
 
 
 def _iter_csv(src: TableSource, rows: int):
@@ -163,9 +163,9 @@ def _iter_csv(src: TableSource, rows: int):
                     yield _csv_frame(good, numbers, header), bad, True
                     good, numbers, bad = [], [], []
     except UnicodeDecodeError as e:
-        raise ContractError(f"table {src.name}: {path} is not UTF-8 ({e.reason} at byte {e.start})")
+        raise ContractError(f"table {src.name}: {path} is not UTF-8 ({e.reason} at byte {e.start})") from None
     except csv.Error as e:
-        raise ContractError(f"table {src.name}: {path} is not valid CSV ({e})")
+        raise ContractError(f"table {src.name}: {path} is not valid CSV ({e})") from None
     if good or bad:
         yield _csv_frame(good, numbers, header), bad, True
 

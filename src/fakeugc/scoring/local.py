@@ -303,7 +303,9 @@ class _Fingerprints:
 
     def settle(self) -> dict[int, np.ndarray]:
         """Decide duplicates (first row wins); returns the losing rows per bucket."""
-        cat = (lambda xs, t: np.concatenate(xs) if xs else np.zeros(0, t))
+        def cat(xs, t):
+            return np.concatenate(xs) if xs else np.zeros(0, t)
+
         h1, h2 = cat(self._h1, "uint64"), cat(self._h2, "uint64")
         row, bucket = cat(self._row, "int64"), cat(self._bucket, "int32")
         self._h1 = self._h2 = self._row = self._bucket = None

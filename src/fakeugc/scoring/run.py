@@ -90,7 +90,7 @@ def _lock(target: Path):
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ScoringError(f"another scoring run is writing {target}")
+            raise ScoringError(f"another scoring run is writing {target}") from None
         try:
             yield
         finally:

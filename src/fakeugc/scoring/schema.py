@@ -137,9 +137,15 @@ def column_to_arrow(values: pd.Series, typ: pa.DataType) -> pa.Array:
             dtype="float64", na_value=np.nan), type=typ, from_pandas=True)
     if pa.types.is_integer(typ):
         return pa.array(values.to_numpy(), type=typ, from_pandas=True)
-    if pa.types.is_list(typ) and pa.types.is_string(typ.value_type):
-        return _string_lists(values)
-    if pa.types.is_list(typ) and pa.types.is_floating(typ.value_type):
+    if pa.types.is_list(typ):
+        try:  # lists / arrays / None: Arrow converts them natively
+            # (NaN inside a float list stays NaN; only a missing list is null)
+            return pa.array(values.to_numpy(dtype=object), type=typ,
+                            from_pandas=pa.types.is_string(typ.value_type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            pass
+        if pa.types.is_string(typ.value_type):
+            return _string_lists(values)
         return _float_lists(values)
     raise TypeError(f"no conversion to {typ}")  # pragma: no cover
 

@@ -64,7 +64,7 @@ from fakeugc.scoring.ingest import (
     quarantine_rows,
     validate,
 )
-from fakeugc.scoring.job import Job, Outcome, log, most_common_date
+from fakeugc.scoring.job import Job, Outcome, most_common_date
 from fakeugc.scoring.schema import (
     QUARANTINE_SCHEMA,
     ROW,
