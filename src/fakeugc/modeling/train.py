@@ -74,7 +74,8 @@ def code_version() -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                              text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        # uncommitted or untracked code or config changes what "this commit" means
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "pipelines"],
                                cwd=root, capture_output=True, text=True, timeout=5).stdout
         return sha + ("-dirty" if dirty.strip() else "")
     except (OSError, subprocess.SubprocessError):
