@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from pydantic import ValidationError
 
+from fakeugc.commands._options import add_store_options
 from fakeugc.reports import ledger as L
 from fakeugc.reports import store as S
 
@@ -24,18 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "follow pipelines/brand_points.yaml. Every change is in the audit log."
         ),
     )
-    p.add_argument(
-        "--store",
-        type=Path,
-        default=None,
-        help="analysts' store (default: $FAKEUGC_STORE or data/fakeugc.sqlite)",
-    )
-    p.add_argument(
-        "--rules",
-        type=Path,
-        default=None,
-        help="brand points rules (default: pipelines/brand_points.yaml)",
-    )
+    add_store_options(p)
     lsub = p.add_subparsers(dest="ledger_command", metavar="SUBCOMMAND", required=True)
     show = lsub.add_parser("show", help="points, action and violations per brand")
     show.add_argument("--brand", default=None)

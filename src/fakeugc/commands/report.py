@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from fakeugc.commands._options import add_store_options
 from fakeugc.reports.html import DEFAULT_TOP, render_report
 from fakeugc.reports.scores import ScoresDirError
 from fakeugc.reports.store import StoreError
@@ -48,18 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="compare with up to N previous nights (default 7)",
     )
-    p.add_argument(
-        "--store",
-        type=Path,
-        default=None,
-        help="analysts' store (default: $FAKEUGC_STORE or data/fakeugc.sqlite)",
-    )
-    p.add_argument(
-        "--rules",
-        type=Path,
-        default=None,
-        help="brand points rules (default: pipelines/brand_points.yaml)",
-    )
+    add_store_options(p)
     p.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     p.set_defaults(run=run)
 

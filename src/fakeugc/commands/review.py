@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from fakeugc.commands._options import add_store_options
 from fakeugc.io.writer import write_table_atomic
 from fakeugc.reports.scores import ScoresDirError
 from fakeugc.reports.store import StoreError, resolve_store_path, verdicts_as_labels
@@ -37,18 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", type=Path, default=None, help=f"with {EXPORT}: labels file (.parquet, or .csv)"
     )
-    p.add_argument(
-        "--store",
-        type=Path,
-        default=None,
-        help="analysts' store (default: $FAKEUGC_STORE or data/fakeugc.sqlite)",
-    )
-    p.add_argument(
-        "--rules",
-        type=Path,
-        default=None,
-        help="brand points rules (default: pipelines/brand_points.yaml)",
-    )
+    add_store_options(p)
     p.set_defaults(run=run)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from fakeugc.features._catalogue import feature
+from fakeugc.features._catalogue import StatelessFeaturesMixin, feature
 from fakeugc.features._exposure import bool_float, finite, resolve_context, seconds
 
 FAMILY = "account"
@@ -289,7 +289,7 @@ def account_context(keys: pd.DataFrame, window_hours: float = 24.0) -> pd.DataFr
 # --------------------------------------------------------------------------- transformer
 
 
-class AccountFeatures(TransformerMixin, BaseEstimator):
+class AccountFeatures(StatelessFeaturesMixin, TransformerMixin, BaseEstimator):
     """Features of the author's account and of its activity in the night's export.
 
     Stateless: nothing is learnt from training data (``fit`` only records the
@@ -302,15 +302,7 @@ class AccountFeatures(TransformerMixin, BaseEstimator):
     feature_names_out_ : ndarray of str
     """
 
-    def fit(self, X: pd.DataFrame, y=None):
-        self.feature_names_out_ = self.get_feature_names_out()
-        return self
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return np.asarray(FEATURES, dtype=object)
+    _features = FEATURES
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         n = len(X)

@@ -65,3 +65,23 @@ def catalogue() -> dict[str, FeatureDoc]:
 
 def describe(name: str) -> FeatureDoc | None:
     return _REGISTRY.get(name)
+
+
+class StatelessFeaturesMixin:
+    """For feature builders that learn nothing from training data: ``fit`` only
+    records the output names, and transform works on an unfitted instance too.
+    Subclasses set ``_features`` (their output names, in order)."""
+
+    _features: tuple[str, ...] = ()
+
+    def fit(self, X, y=None):
+        self.feature_names_out_ = self.get_feature_names_out()
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def get_feature_names_out(self, input_features=None):
+        import numpy as np
+
+        return np.asarray(self._features, dtype=object)

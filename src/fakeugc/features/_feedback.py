@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from fakeugc.features._catalogue import feature
+from fakeugc.features._catalogue import StatelessFeaturesMixin, feature
 from fakeugc.features._exposure import earlier_sums, finite, resolve_context, seconds
 from fakeugc.features._frame import curve_matrix
 
@@ -212,7 +212,7 @@ def feedback_context(keys: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- transformer
 
 
-class FeedbackFeatures(TransformerMixin, BaseEstimator):
+class FeedbackFeatures(StatelessFeaturesMixin, TransformerMixin, BaseEstimator):
     """User-report features of the post and of its author's earlier posts.
 
     Stateless (nothing is fitted; ``fit`` records the output names and transform
@@ -223,15 +223,7 @@ class FeedbackFeatures(TransformerMixin, BaseEstimator):
     feature_names_out_ : ndarray of str
     """
 
-    def fit(self, X: pd.DataFrame, y=None):
-        self.feature_names_out_ = self.get_feature_names_out()
-        return self
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return np.asarray(FEATURES, dtype=object)
+    _features = FEATURES
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         total, by, distinct = _report_counts(X)
