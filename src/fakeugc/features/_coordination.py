@@ -46,14 +46,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from fakeugc.features._catalogue import feature
 from fakeugc.features._minhash import (
-    band_keys,
+    band_key,
+    distinct_partner_accounts,
     lsh_params,
     minhash_signatures,
     pair_similarity,
     shingle_arrays,
     unique_sorted,
     window_counts,
-    window_pairs,
+    window_pair_blocks,
 )
 from fakeugc.features._text import Segmenter, normalise_text, post_text
 
@@ -505,6 +506,22 @@ def _signature_matrix(values, width: int) -> np.ndarray:
     return out
 
 
+
+def _signature_columns(values, rows: np.ndarray, width: int, step: int = 1 << 16) -> np.ndarray:
+    """``(width, len(rows))`` uint32: the signatures of ``values[rows]``, one row per
+    permutation (the layout the band keys and pair checks read), built in pieces so no
+    second full-size copy is held."""
+    out = np.empty((width, len(rows)), dtype=np.uint32)
+    for s in range(0, len(rows), step):
+        vals = values[rows[s:s + step]]
+        if all(isinstance(v, bytes) and len(v) == 4 * width for v in vals):
+            block = np.frombuffer(b"".join(vals), dtype="<u4").reshape(len(vals), width)
+        else:
+            block = _signature_matrix(vals, width)
+        out[:, s:s + len(vals)] = block.T
+    return out
+
+
 def _slug(s: str) -> str:
     return re.sub(r"[^0-9A-Za-z_\u3400-\u9fff]+", "_", s).strip("_")[:32] or "x"
 
@@ -522,16 +539,6 @@ def _pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.int64)
     b0 = b - b.min()
     return pd.factorize((a - a.min()) * (int(b0.max()) + 1) + b0)[0].astype(np.int64)
-
-
-def _distinct_other_accounts(n: int, left, right, account: np.ndarray) -> np.ndarray:
-    """For each row, distinct accounts among its pair partners."""
-    if len(left) == 0:
-        return np.zeros(n, np.float64)
-    rows = np.concatenate([left, right])
-    other = np.concatenate([account[right], account[left]])
-    key = unique_sorted(rows.astype(np.int64) * (int(account.max()) + 1) + other)
-    return np.bincount(key // (int(account.max()) + 1), minlength=n).astype(np.float64)
 
 
 def coordination_context(
@@ -586,7 +593,6 @@ def coordination_context(
     mh = k["minhash"].to_numpy() if "minhash" in k.columns else np.array([None] * n)
     has_sig = np.array([v is not None and not (isinstance(v, float)) for v in mh], dtype=bool)
     comparable = valid & has_sig & (n_sh >= min_shingles)
-    sig = _signature_matrix(mh, num_perm) if comparable.any() else None
 
     size = np.full(n, np.nan)
     n_acc = np.full(n, np.nan)
@@ -605,8 +611,13 @@ def coordination_context(
     devices = np.array([d if isinstance(d, str) and d else None for d in devices], dtype=object)
     device_known = any(d is not None for d in devices)
 
-    if sig is not None:
+    if comparable.any():
+        # comparable posts only, by their position ``c`` in ``cidx`` (increasing, so pair
+        # keys and components are those of the row numbers); signatures stored one row
+        # per permutation, 4 * num_perm bytes a post, nothing else per post
         cidx = np.flatnonzero(comparable)
+        nc = len(cidx)
+        sig_t = _signature_columns(mh, cidx, num_perm)
         max_sim[cidx] = 0.0
         size[cidx] = 1.0
         n_acc[cidx] = 1.0
@@ -614,21 +625,25 @@ def coordination_context(
         if device_known:
             shared_dev[cidx] = 0.0
         b, r = lsh_params(threshold, num_perm)
-        bk = band_keys(sig[cidx], b, r)
         tc, ac = t[cidx], acc[cidx]
         parts, pending = [np.zeros(0, np.int64)], 0
-        for band in range(b):  # one band at a time, merged often: bounded memory on floods
-            li, ri = window_pairs(bk[:, band], tc, ac, window_s, max_neighbours, tiebreak=cidx)
-            if len(li):
-                i, j = cidx[li], cidx[ri]
-                parts.append(np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j))
+        for band in range(b):  # one band at a time, in blocks, merged often: bounded memory
+            bk = band_key(sig_t, band, r, transposed=True)
+            for li, ri in window_pair_blocks(bk, tc, ac, window_s, max_neighbours, tiebreak=cidx):
+                parts.append(np.minimum(li, ri) * nc + np.maximum(li, ri))
                 pending += len(li)
                 if pending > 8_000_000:
                     parts, pending = [unique_sorted(np.concatenate(parts))], 0
+            del bk
         pk = unique_sorted(np.concatenate(parts))
+        del parts
         if len(pk):
-            i, j = pk // n, pk % n
-            sims = pair_similarity(sig, i, j, threshold)
+            ci, cj = pk // nc, pk % nc
+            del pk
+            sims = pair_similarity(sig_t, ci, cj, threshold, transposed=True)
+            del sig_t
+            i, j = cidx[ci], cidx[cj]
+            del ci, cj
             np.maximum.at(max_sim, i, sims)
             np.maximum.at(max_sim, j, sims)
             e = sims >= threshold
@@ -700,8 +715,8 @@ def coordination_context(
     exact = np.full(n, np.nan)
     if has_text.any():
         idx = np.flatnonzero(has_text)
-        li, ri = window_pairs(th[idx], t[idx], acc[idx], window_s, max_neighbours, tiebreak=idx)
-        exact[idx] = _distinct_other_accounts(len(idx), li, ri, acc[idx])
+        exact[idx] = distinct_partner_accounts(th[idx], t[idx], acc[idx], window_s,
+                                               max_neighbours, tiebreak=idx)
     out[C_EXACT] = exact
 
     # ---- shared hashtag sets
@@ -714,9 +729,8 @@ def coordination_context(
     set_code = np.where(has_set, pd.factorize(tag_key)[0], -1)
     if has_set.any():
         idx = np.flatnonzero(has_set)
-        li, ri = window_pairs(set_code[idx], t[idx], acc[idx], window_s, max_neighbours,
-                              tiebreak=idx)
-        tagset[idx] = _distinct_other_accounts(len(idx), li, ri, acc[idx])
+        tagset[idx] = distinct_partner_accounts(set_code[idx], t[idx], acc[idx], window_s,
+                                                max_neighbours, tiebreak=idx)
     out[C_HASHTAGS] = tagset
 
     # ---- brand-level signals
@@ -781,28 +795,25 @@ def _brand_context(out, brand_lists, valid, t, acc, label, set_code, devices, de
             if has_dev.any():
                 ix = np.flatnonzero(has_dev)
                 gcode = _pair_codes(pd.factorize(dv[ix])[0], bcode[ix])
-                l2, r2 = window_pairs(gcode, et[ix], acc[ev_row[ix]], window_s,
-                                      max_neighbours, tiebreak=ev_row[ix])
-                ev_dev[ix] = _distinct_other_accounts(len(ix), l2, r2, acc[ev_row[ix]])
+                ev_dev[ix] = distinct_partner_accounts(gcode, et[ix], acc[ev_row[ix]], window_s,
+                                                       max_neighbours, tiebreak=ev_row[ix])
 
-        ev = pd.DataFrame({
-            "row": ev_row, "brand": np.asarray(bnames, dtype=object)[bcode], "cnt": cnt_b,
-            "days": eff_days, "rate": brand_rate[bcode], "hom": hom, "cot": ev_cot,
-            "cots": ev_cot_score, "dev": ev_dev,
-        })
-        # per post: the brand with most posts in the window (ties: brand id)
-        best = ev.sort_values(["row", "cnt", "brand"], ascending=[True, False, True]) \
-            .drop_duplicates("row")
-        r_ = best["row"].to_numpy()
-        posts[r_] = best["cnt"].to_numpy(float)
-        days[r_] = best["days"].to_numpy(float)
-        rate[r_] = best["rate"].to_numpy(float)
-        homog[r_] = best["hom"].to_numpy(float)
-        burst_brand[r_] = best["brand"].to_numpy(object)
-        mx = ev.groupby("row")[["cot", "cots", "dev"]].max()
-        cot[mx.index] = mx["cot"].to_numpy(float)
-        cot_score[mx.index] = mx["cots"].to_numpy(float)
-        dev_brand[mx.index] = mx["dev"].to_numpy(float)
+        # per post: the brand with most posts in the window (ties: brand id; codes are
+        # in brand id order); co-targeting and device columns: max over its brands.
+        # ``ev_row`` is non-decreasing, so each post's events are contiguous.
+        best = np.lexsort((bcode, -cnt_b, ev_row))
+        first = best[np.r_[True, ev_row[best][1:] != ev_row[best][:-1]]]
+        r_ = ev_row[first]
+        posts[r_] = cnt_b[first].astype(float)
+        days[r_] = eff_days[first]
+        rate[r_] = brand_rate[bcode[first]]
+        homog[r_] = hom[first]
+        burst_brand[r_] = np.asarray(bnames, dtype=object)[bcode[first]]
+        starts = np.flatnonzero(np.r_[True, ev_row[1:] != ev_row[:-1]])
+        rows_ = ev_row[starts]
+        cot[rows_] = np.fmax.reduceat(ev_cot.astype(float), starts)
+        cot_score[rows_] = np.fmax.reduceat(ev_cot_score.astype(float), starts)
+        dev_brand[rows_] = np.fmax.reduceat(ev_dev, starts)
     out[C_BURST_BRAND] = burst_brand
     out[C_BRAND_POSTS] = posts
     out[C_BRAND_DAYS] = days
@@ -818,24 +829,49 @@ def _cotarget(ev_acc, bcode, et, n_brands, window_s, max_neighbours, min_brands,
     """Per (account, brand) event: partner accounts (co-posted with it on >= min_brands
     brands, each time within the window) that co-posted on this brand, and their
     FRAUDAR-weighted score (sum over partners of sum over shared brands of
-    1/log(brand's accounts + 5))."""
+    1/log(brand's accounts + 5)).
+
+    Only accounts with events on >= ``min_brands`` brands can be partners, so pairs are
+    formed (in bounded blocks, see :func:`window_pair_blocks`) only between such
+    accounts' events; the neighbour offsets still count every event, so the result is
+    that of pairing all events and discarding the rest."""
     m = len(ev_acc)
     zeros = (np.zeros(m), np.zeros(m))
     if m < 2:
         return zeros
-    n_a = int(ev_acc.max()) + 1
     nb = max(int(n_brands), 1)
-    acc_brand = unique_sorted(ev_acc.astype(np.int64) * nb + bcode)
+    ev_acc = np.asarray(ev_acc, np.int64)
+    acc_brand = unique_sorted(ev_acc * nb + bcode)
     n_acc_brand = np.bincount(acc_brand % nb, minlength=nb)
     w_brand = 1.0 / np.log(n_acc_brand + 5.0)
-    li, ri = window_pairs(bcode, et, ev_acc, window_s, max_neighbours, tiebreak=tiebreak)
-    if len(li) == 0:
+    brands_of = np.bincount(acc_brand // nb, minlength=int(ev_acc.max()) + 1)
+    del acc_brand
+    keep = brands_of[ev_acc] >= max(int(min_brands), 1)
+    if keep.sum() < 2:
         return zeros
-    a1, a2 = ev_acc[li].astype(np.int64), ev_acc[ri].astype(np.int64)
-    lo, hi = np.minimum(a1, a2), np.maximum(a1, a2)
-    tri = unique_sorted((lo * n_a + hi) * nb + bcode[li])  # distinct (pair, brand)
+    # dense codes of the accounts that can be partners
+    cand = brands_of >= max(int(min_brands), 1)
+    code = np.cumsum(cand) - 1
+    n_a = int(cand.sum())
+    if n_a * n_a * nb >= 2**62:  # would overflow the int64 (pair, brand) key
+        raise OverflowError(f"co-targeting: {n_a} accounts x {nb} brands is too many")
+    ac = np.where(keep, code[ev_acc], -1)
+    parts, pending = [np.zeros(0, np.int64)], 0
+    for li, ri in window_pair_blocks(bcode, et, ev_acc, window_s, max_neighbours,
+                                     tiebreak=tiebreak, keep=keep):
+        a1, a2 = ac[li], ac[ri]
+        parts.append(unique_sorted((np.minimum(a1, a2) * n_a + np.maximum(a1, a2)) * nb
+                                   + bcode[li]))  # distinct (pair, brand)
+        pending += len(parts[-1])
+        if pending > 8_000_000:
+            parts, pending = [unique_sorted(np.concatenate(parts))], 0
+    tri = unique_sorted(np.concatenate(parts))
+    del parts
+    if len(tri) == 0:
+        return zeros
     pair = tri // nb
     brand = tri % nb
+    del tri
     starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
     n_shared = np.diff(np.r_[starts, len(pair)])
     w_pair = np.add.reduceat(w_brand[brand], starts)
@@ -847,6 +883,7 @@ def _cotarget(ev_acc, bcode, et, n_brands, window_s, max_neighbours, min_brands,
     p_hi = (pair % n_a)[partner]
     p_b = brand[partner]
     p_w = w_pair[grp[partner]]
+    del pair, brand, grp
     key = np.concatenate([p_lo * nb + p_b, p_hi * nb + p_b])
     val = np.concatenate([p_w, p_w])
     order = np.argsort(key, kind="stable")
@@ -855,10 +892,10 @@ def _cotarget(ev_acc, bcode, et, n_brands, window_s, max_neighbours, min_brands,
     ukey = key[st]
     count = np.diff(np.r_[st, len(key)]).astype(float)
     score = np.add.reduceat(val, st)
-    q = ev_acc.astype(np.int64) * nb + bcode
+    q = np.where(keep, ac * nb + bcode, -1)
     pos = np.searchsorted(ukey, q)
     pos_c = np.minimum(pos, len(ukey) - 1)
-    hit = ukey[pos_c] == q
+    hit = keep & (ukey[pos_c] == q)
     return np.where(hit, count[pos_c], 0.0), np.where(hit, score[pos_c], 0.0)
 
 

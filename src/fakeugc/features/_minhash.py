@@ -342,17 +342,23 @@ def lsh_params(threshold: float, num_perm: int, fn_weight: float = 0.7) -> tuple
     return best
 
 
+def band_key(sig: np.ndarray, band: int, rows: int, transposed: bool = False) -> np.ndarray:
+    """uint64 hash of band ``band`` (columns ``band*rows .. (band+1)*rows - 1``) of each
+    signature; the band number is mixed in, so equal keys in different bands do not
+    collide. ``transposed``: ``sig`` is ``(num_perm, n_posts)``."""
+    n = sig.shape[1] if transposed else sig.shape[0]
+    h = np.full(n, np.uint64(band + 1)) * _GOLD
+    for c in range(band * rows, (band + 1) * rows):
+        col = sig[c] if transposed else sig[:, c]
+        h = mix64(h ^ col.astype(np.uint64))
+    return h
+
+
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """(n_posts, bands) uint64 hash of each band of each signature; the band number
-    is mixed in, so equal keys in different bands do not collide."""
-    n = sig.shape[0]
-    out = np.empty((n, bands), dtype=np.uint64)
-    s = sig.astype(np.uint64)
+    """(n_posts, bands) uint64 hash of each band of each signature (:func:`band_key`)."""
+    out = np.empty((sig.shape[0], bands), dtype=np.uint64)
     for k in range(bands):
-        h = np.full(n, np.uint64(k + 1)) * _GOLD
-        for c in range(k * rows, (k + 1) * rows):
-            h = mix64(h ^ s[:, c])
-        out[:, k] = h
+        out[:, k] = band_key(sig, k, rows)
     return out
 
 
@@ -382,6 +388,83 @@ def group_codes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inverse, counts
 
 
+#: rows of the time-ordered group sequence handled at once by the blocked pair helpers
+#: (each block holds at most ``PAIR_BLOCK * max_offset`` pairs)
+PAIR_BLOCK = 1 << 15
+
+
+def _window_order(group, time, tiebreak):
+    """Positions of the rows in groups of >= 2, sorted by (group, time, tiebreak), and
+    the group codes and times in that order."""
+    n = len(group)
+    inv, cnt = group_codes(group)
+    idx = np.flatnonzero(cnt[inv] > 1)
+    if len(idx) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    tb = np.arange(n) if tiebreak is None else np.asarray(tiebreak)
+    order = idx[np.lexsort((tb[idx], time[idx], inv[idx]))]
+    return order, inv[order], np.asarray(time)[order]
+
+
+def _offset_pairs(g, t, a, lo: int, hi: int, stop: int, window: float, max_offset: int,
+                  keep=None):
+    """Positions ``(p, p + d)`` of the ordered sequence with ``lo <= p < hi``,
+    ``p + d < stop`` and ``1 <= d <= max_offset``: same group, at most ``window`` apart,
+    different accounts (and ``keep`` at both ends, when given)."""
+    left, right = [], []
+    for d in range(1, max_offset + 1):
+        end = min(hi, stop - d)
+        if end <= lo:
+            break
+        p = np.arange(lo, end)
+        same = (g[lo:end] == g[lo + d:end + d]) & (t[lo + d:end + d] - t[lo:end] <= window)
+        if not same.any():
+            break  # sorted by (group, time): no pair at a larger offset either
+        ok = same & (a[lo:end] != a[lo + d:end + d])
+        if keep is not None:
+            ok &= keep[lo:end] & keep[lo + d:end + d]
+        pos = p[ok]
+        left.append(pos)
+        right.append(pos + d)
+    if not left:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(left), np.concatenate(right)
+
+
+def window_pair_blocks(
+    group: np.ndarray,
+    time: np.ndarray,
+    account: np.ndarray,
+    window: float,
+    max_offset: int = 64,
+    tiebreak: np.ndarray | None = None,
+    keep: np.ndarray | None = None,
+    block: int | None = None,
+):
+    """The pairs of :func:`window_pairs`, yielded in pieces of bounded size.
+
+    Each piece holds the pairs whose earlier row falls in one block of ``block``
+    rows of the (group, time, tiebreak) order, so a piece has at most
+    ``block * max_offset`` pairs whatever the size of the night or of one group.
+    ``keep`` (bool per row) keeps only pairs with both rows kept; the offsets are
+    counted over *all* rows, so the kept pairs are exactly the kept subset of the
+    unfiltered pairs. The union of the pieces does not depend on ``block``.
+    """
+    if len(group) < 2:
+        return
+    order, g, t = _window_order(group, time, tiebreak)
+    if len(order) < 2:
+        return
+    a = np.asarray(account)[order]
+    k = None if keep is None else np.asarray(keep, bool)[order]
+    L = len(order)
+    step = max(1, int(block or PAIR_BLOCK))
+    for lo in range(0, L, step):
+        li, ri = _offset_pairs(g, t, a, lo, min(lo + step, L), L, window, int(max_offset), k)
+        if len(li):
+            yield order[li], order[ri]
+
+
 def window_pairs(
     group: np.ndarray,
     time: np.ndarray,
@@ -397,34 +480,58 @@ def window_pairs(
     at most ``max_offset`` following rows, which bounds the work on huge groups
     (popular hashtags, degenerate texts); rows are returned as the original row
     numbers. Groups of one row are skipped. The result is deterministic given the
-    data (not the row order) when ``tiebreak`` is a data-derived rank.
+    data (not the row order) when ``tiebreak`` is a data-derived rank. (For large
+    inputs, consume :func:`window_pair_blocks` or :func:`distinct_partner_accounts`
+    instead: they give the same pairs in bounded memory.)
+    """
+    parts = list(window_pair_blocks(group, time, account, window, max_offset, tiebreak))
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+
+
+def distinct_partner_accounts(
+    group: np.ndarray,
+    time: np.ndarray,
+    account: np.ndarray,
+    window: float,
+    max_offset: int = 64,
+    tiebreak: np.ndarray | None = None,
+    block: int | None = None,
+) -> np.ndarray:
+    """For each row, the distinct accounts among its :func:`window_pairs` partners
+    (float; 0 for rows without any), in memory bounded by ``block`` rows.
+
+    A row's partners lie within ``max_offset`` positions of it in the (group, time,
+    tiebreak) order, so each block of rows is counted from the pairs inside the
+    block widened by ``max_offset`` on both sides: exact, and independent of
+    ``block``.
     """
     n = len(group)
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    out = np.zeros(n, np.float64)
     if n < 2:
-        return empty
-    inv, cnt = group_codes(group)
-    multi = cnt[inv] > 1
-    idx = np.flatnonzero(multi)
-    if len(idx) < 2:
-        return empty
-    tb = np.arange(n) if tiebreak is None else np.asarray(tiebreak)
-    order = idx[np.lexsort((tb[idx], time[idx], inv[idx]))]
-    g = inv[order]
-    t = time[order]
+        return out
+    order, g, t = _window_order(group, time, tiebreak)
+    if len(order) < 2:
+        return out
+    account = np.asarray(account, np.int64)
     a = account[order]
-    left, right = [], []
-    for d in range(1, min(max_offset, len(order) - 1) + 1):
-        same = (g[:-d] == g[d:]) & (t[d:] - t[:-d] <= window)
-        if not same.any():
-            break
-        ok = same & (a[:-d] != a[d:])
-        pos = np.flatnonzero(ok)
-        left.append(order[pos])
-        right.append(order[pos + d])
-    if not left:
-        return empty
-    return np.concatenate(left), np.concatenate(right)
+    L = len(order)
+    h = int(max_offset)
+    n_acc = int(account.max()) + 1
+    step = max(1, int(block or PAIR_BLOCK))
+    for lo in range(0, L, step):
+        hi = min(lo + step, L)
+        w_lo, w_hi = max(0, lo - h), min(L, hi + h)
+        li, ri = _offset_pairs(g, t, a, w_lo, w_hi, w_hi, window, h)
+        if not len(li):
+            continue
+        pos = np.concatenate([li, ri])
+        other = np.concatenate([a[ri], a[li]])
+        mine = (pos >= lo) & (pos < hi)
+        key = unique_sorted((pos[mine] - lo) * n_acc + other[mine])
+        out[order[lo:hi]] = np.bincount(key // n_acc, minlength=hi - lo)
+    return out
 
 
 def window_counts(group: np.ndarray, time_s: np.ndarray, half: int) -> np.ndarray:
@@ -441,19 +548,20 @@ def window_counts(group: np.ndarray, time_s: np.ndarray, half: int) -> np.ndarra
 
 
 def pair_similarity(sig: np.ndarray, i: np.ndarray, j: np.ndarray, threshold: float,
-                    first: int = 16, margin: float = 0.25) -> np.ndarray:
+                    first: int = 16, margin: float = 0.25, transposed: bool = False) -> np.ndarray:
     """Estimated Jaccard (share of equal signature values) of row pairs ``(i, j)``.
 
     Two stages: the first ``first`` values screen out pairs estimated below
     ``threshold - margin`` (they keep that rough estimate); the rest get the full
     ``num_perm`` estimate. Column-wise gathers keep memory at O(pairs), and on
     10M LSH candidates this is ~1 s instead of ~15 s for a row-wise comparison.
+    ``transposed``: ``sig`` is already ``(num_perm, n_posts)`` (no copy is made).
     """
     m = len(i)
-    num_perm = sig.shape[1]
     if m == 0:
         return np.zeros(0)
-    sig_t = np.ascontiguousarray(sig.T)
+    sig_t = sig if transposed else np.ascontiguousarray(sig.T)
+    num_perm = sig_t.shape[0]
     first = min(first, num_perm)
     eq = np.zeros(m, np.int32)
     for c in range(first):
