@@ -451,3 +451,120 @@ def test_never_raises_right_shape_no_inf(texts, long, hours, accounts, with_bran
     assert not np.isinf(feats.to_numpy()).any()
     assert ((feats["coord_max_similarity"].dropna() >= 0)
             & (feats["coord_max_similarity"].dropna() <= 1)).all()
+
+
+# --------------------------------------------------------------------------- bounded-memory pair helpers
+
+
+def _naive_pairs(group, time, account, window, max_offset):
+    """Reference for window_pairs: every row with the next ``max_offset`` rows of its group
+    in (time, row) order."""
+    out = set()
+    n = len(group)
+    for g in set(group.tolist()):
+        rows = sorted((r for r in range(n) if group[r] == g), key=lambda r: (time[r], r))
+        for x, r in enumerate(rows):
+            for s in rows[x + 1:x + 1 + max_offset]:
+                if time[s] - time[r] <= window and account[s] != account[r]:
+                    out.add((r, s))
+    return out
+
+
+_GROUPS = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20), st.integers(0, 4)),
+                   min_size=0, max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_GROUPS, window=st.integers(0, 12), max_offset=st.integers(1, 6),
+       block=st.integers(1, 9), keep_seed=st.integers(0, 2**16))
+def test_blocked_pairs_and_partner_counts_equal_the_unblocked_reference(
+        rows, window, max_offset, block, keep_seed):
+    from fakeugc.features._minhash import (
+        distinct_partner_accounts,
+        window_pair_blocks,
+        window_pairs,
+    )
+
+    g = np.array([r[0] for r in rows], np.int64)
+    t = np.array([r[1] for r in rows], np.int64)
+    a = np.array([r[2] for r in rows], np.int64)
+    ref = _naive_pairs(g, t, a, window, max_offset)
+    li, ri = window_pairs(g, t, a, window, max_offset)
+    assert set(zip(li.tolist(), ri.tolist(), strict=True)) == ref
+    assert len(li) == len(ref)
+    got = set()
+    for bl, br in window_pair_blocks(g, t, a, window, max_offset, block=block):
+        assert len(bl) <= block * max_offset
+        got |= set(zip(bl.tolist(), br.tolist(), strict=True))
+    assert got == ref
+    keep = np.random.default_rng(keep_seed).random(len(g)) < 0.6
+    kept = set()
+    for bl, br in window_pair_blocks(g, t, a, window, max_offset, keep=keep, block=block):
+        kept |= set(zip(bl.tolist(), br.tolist(), strict=True))
+    assert kept == {(x, y) for x, y in ref if keep[x] and keep[y]}
+    want = np.zeros(len(g))
+    for r in range(len(g)):
+        want[r] = len({a[y] for x, y in ref if x == r} | {a[x] for x, y in ref if y == r})
+    got_n = distinct_partner_accounts(g, t, a, window, max_offset, block=block)
+    np.testing.assert_array_equal(got_n, want)
+
+
+def _crowded_night(n=600, seed=5):
+    """Keys of a crowded night: few brands, hashtag sets, devices and texts shared by
+    many accounts, crews posting on several brands; groups far larger than a block."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 2**32 - 1, size=(n // 25, 64), dtype=np.uint64).astype(np.uint32)
+    sig = base[rng.integers(0, len(base), n)]
+    noise = rng.random((n, 64)) < 0.3
+    sig[noise] = rng.integers(0, 2**32 - 1, size=int(noise.sum()), dtype=np.uint64).astype(np.uint32)
+    return pd.DataFrame({
+        "post_id": [f"p{i:05d}" for i in range(n)],
+        "account_id": [f"a{x}" for x in rng.integers(0, n // 3, n)],
+        "published_at": T0 + pd.to_timedelta(rng.integers(0, 10 * 86400, n), unit="s"),
+        "brands": [sorted({f"b{x}" for x in rng.integers(0, 5, rng.integers(0, 3))})
+                   for _ in range(n)],
+        "hashtags": [sorted({f"t{x}" for x in rng.integers(0, 3, rng.integers(0, 4))})
+                     for _ in range(n)],
+        "device_cluster": [None if x < 0 else f"d{x}" for x in rng.integers(-3, n // 15, n)],
+        "text_hash": rng.integers(0, 20, n).astype(np.uint64),
+        "n_shingles": rng.integers(0, 30, n),
+        "minhash": [sig[i].astype("<u4").tobytes() for i in range(n)],
+    })
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 15])
+def test_context_does_not_depend_on_the_pair_block_size(block, monkeypatch):
+    import fakeugc.features._minhash as mh
+
+    keys = _crowded_night()
+    want = coordination_context(keys, max_neighbours=16)
+    monkeypatch.setattr(mh, "PAIR_BLOCK", block)
+    got = coordination_context(keys.sample(frac=1, random_state=block), max_neighbours=16)
+    pd.testing.assert_frame_equal(got, want)
+    assert (want["ctx_coordination_cotarget_accounts"] > 0).sum() > 50
+    assert want["ctx_coordination_cluster_id"].notna().sum() > 50
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet="skabz9i- 兰蔻SKLS", max_size=24))
+def test_alias_regex_matches_like_a_leading_lookbehind(text):
+    """The fast alias pattern (look-behind after the first character) finds what the
+    plain form ``(?<![a-z0-9])alias(?![a-z0-9])`` finds."""
+    import re
+
+    from fakeugc.features._coordination import _alias_matcher
+
+    terms = (("b1", "sk"), ("b2", "SK-II"), ("b3", "兰蔻"), ("b4", "LS"), ("b5", "a9"),
+             ("b6", "z"), ("b7", "兰蔻sk"))
+    pattern, lookup = _alias_matcher(terms)
+    parts = []
+    for a in sorted(lookup, key=lambda s: (-len(s), s)):
+        esc = re.escape(a)
+        if a[0].isascii() and a[0].isalnum():
+            esc = r"(?<![a-z0-9])" + esc
+        if a[-1].isascii() and a[-1].isalnum():
+            esc += r"(?![a-z0-9])"
+        parts.append(esc)
+    plain = re.compile("|".join(parts))
+    s = normalise_text(text)
+    assert pattern.findall(s) == plain.findall(s)

@@ -343,16 +343,25 @@ def _alias_matcher(brand_terms):
             lookup.setdefault(a, set()).add(brand)
     if not lookup:
         return None
-    parts = []
-    for a in sorted(lookup, key=lambda s: (-len(s), s)):
-        esc = re.escape(a)
-        # Latin aliases must not match inside a longer Latin word (sk in skin).
-        if a[0].isascii() and a[0].isalnum():
-            esc = r"(?<![a-z0-9])" + esc
-        if a[-1].isascii() and a[-1].isalnum():
-            esc = esc + r"(?![a-z0-9])"
-        parts.append(esc)
+    parts = [alias_source(a) for a in sorted(lookup, key=lambda s: (-len(s), s))]
     return re.compile("|".join(parts)), lookup
+
+
+def alias_source(a: str) -> str:
+    """Regex source of one normalised alias: a Latin alias must not match inside a
+    longer Latin word (sk in skin), i.e. a Latin first or last character must not touch
+    another Latin letter or digit. The look-behind is written *after* the first
+    character (``s(?<![a-z0-9]s)k``, same matches as ``(?<![a-z0-9])sk``) so that every
+    alternative starts with a literal and the regex engine can skip ahead by first
+    character: ~100x faster over a night's texts than a leading look-behind."""
+    head, rest = a[0], a[1:]
+    src = re.escape(head)
+    if head.isascii() and head.isalnum():
+        src += f"(?<![a-z0-9]{re.escape(head)})"
+    src += re.escape(rest)
+    if a[-1].isascii() and a[-1].isalnum():
+        src += "(?![a-z0-9])"
+    return src
 
 
 def _as_list(v) -> list[str]:

@@ -283,17 +283,11 @@ def _brand_terms(bundle) -> tuple:
 
 
 def _term_source(a: str) -> str:
-    """Regex source for one alias with the coordination matcher's semantics (a Latin
-    edge must not touch another Latin letter or digit), but with the look-behind after
-    the first character, so the regex engine can skip ahead by first character."""
-    head, rest = a[0], a[1:]
-    src = re.escape(head)
-    if head.isascii() and head.isalnum():
-        src += f"(?<![a-z0-9]{re.escape(head)})"
-    src += re.escape(rest)
-    if a[-1].isascii() and a[-1].isalnum():
-        src += "(?![a-z0-9])"
-    return src
+    """Regex source for one alias with the coordination matcher's semantics (the same
+    function: :func:`fakeugc.features._coordination.alias_source`)."""
+    from fakeugc.features._coordination import alias_source
+
+    return alias_source(a)
 
 
 @functools.lru_cache(maxsize=4)
