@@ -184,7 +184,11 @@ class TokenizeText(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         norm = raw.map(normalise_text)
         out["text_raw"] = raw
         out["text_norm"] = norm
-        out["tokens"] = [seg.cut(t) for t in norm.to_numpy()]
+        # equal tokens share one string object: the same values, a fraction of the memory
+        # (a night of posts repeats a small vocabulary)
+        memo: dict[str, str] = {}
+        share = memo.setdefault
+        out["tokens"] = [[share(w, w) for w in seg.cut(t)] for t in norm.to_numpy()]
         return out
 
     def set_output(self, *, transform=None):

@@ -84,6 +84,12 @@ class TrainConfig(_Strict):
     precision_at_k: int = 100
     text_model_splits: int = 5
     ablation: bool = True
+    #: processes that build the nights' post frames (read, jieba, night context) in
+    #: parallel; 1 builds them in this process
+    workers: int = Field(2, ge=1, le=64)
+    #: cache each night's tokenized frame with its context in data/interim/frames,
+    #: keyed by the export files' bytes, the tokenizer and the feature code
+    frame_cache: bool = True
 
     @model_validator(mode="after")
     def _known_families(self):

@@ -7,6 +7,13 @@ and uses only data that exists when the night is scored.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import pickle
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +22,8 @@ import pandas as pd
 
 from fakeugc.features._frame import build_post_frame
 from fakeugc.io.reader import Export
+
+log = logging.getLogger(__name__)
 
 LABEL_COLUMNS = ["label", "fraud_type", "labelled_at", "split", "hard_case"]
 
@@ -41,9 +50,11 @@ def night_name(src: str) -> str:
     return name.split("=", 1)[1] if name.startswith("export_date=") else name
 
 
-def brand_vocabulary(export: Export) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """Brand names and aliases: jieba user words and (brand_id, term) pairs."""
-    brands = export.get("brands")
+def brand_vocabulary(export) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Brand names and aliases: jieba user words and (brand_id, term) pairs.
+
+    ``export`` is an :class:`Export` or its ``brands`` table (or None)."""
+    brands = export.get("brands") if isinstance(export, Export) else export
     if brands is None or brands.empty:
         return (), ()
     words, terms = [], []
@@ -103,3 +114,337 @@ def build_night_frames(export: Export, tokenizer, families, extra_labels=None,
         parts.append(frame)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     return NightFrames(frame)
+
+
+# ----------------------------------------------------------------------------- training path
+#
+# Training reads each night on its own (as the nightly scorer does), so a million
+# posts and their ~70 million exposure rows are never one table in memory, and the
+# nights are independent work: a small process pool builds them in parallel, and a
+# content-addressed cache in ``data/interim`` lets a retrain on the same exports skip
+# the text pass altogether.
+
+#: bump when the cached frame's layout changes
+CACHE_LAYOUT = 1
+
+
+@dataclass
+class ExportLineage:
+    """What :func:`prepare_nights` read: enough for MLflow lineage."""
+
+    sources: list[Path]
+    files: dict[str, list[Path]]
+    stats: dict
+    digests: dict[str, str]
+    duplicate_posts_dropped: int = 0
+
+
+def export_files(src: Path) -> dict[str, list[Path]]:
+    """The files of every contract table present in one export folder."""
+    from fakeugc import contract as C
+    from fakeugc.io.reader import table_location
+
+    out = {}
+    for name in C.TABLES:
+        loc = table_location(Path(src), name)
+        if loc is not None:
+            out[name] = list(loc[1])
+    return out
+
+
+def read_brands(sources) -> pd.DataFrame | None:
+    """The ``brands`` rows of every export, typed and checked by the reader's rules
+    (a brand snapshot is repeated in every night, so its key is per export)."""
+    from fakeugc.io.reader import finalise_dtypes, read_raw_table, validate_chunk
+
+    parts = []
+    for src in sources:
+        got = read_raw_table(Path(src), "brands")
+        if got is None:
+            continue
+        raw, _bad, files = got
+        typed, reasons = validate_chunk("brands", raw, from_csv=bool(files) and
+                                        files[0].suffix == ".csv")
+        parts.append(typed.loc[(reasons == "").to_numpy()])
+    if not parts:
+        return None
+    return finalise_dtypes("brands", pd.concat(parts, ignore_index=True))
+
+
+def first_night_posts(sources) -> pd.DataFrame:
+    """The first post of the first export, typed as the reader types it (what the
+    tokenizer step is fitted on: it only records the posts' columns)."""
+    from fakeugc.io.reader import read_raw_table, validate_chunk
+
+    raw, _bad, files = read_raw_table(Path(sources[0]), "posts")
+    typed, _ = validate_chunk("posts", raw.head(1), from_csv=bool(files) and
+                              files[0].suffix == ".csv")
+    return typed
+
+
+def frame_cache_dir() -> Path:
+    """``data/interim/frames`` of the project (``FAKEUGC_FRAME_CACHE`` overrides it)."""
+    env = os.environ.get("FAKEUGC_FRAME_CACHE")
+    if env:
+        return Path(env)
+    from fakeugc.settings import get_settings
+
+    return get_settings().data / "interim" / "frames"
+
+
+def _hash_files(paths) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(str(Path(p).name).encode())
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def feature_code_fingerprint() -> str:
+    """A hash of everything that decides a night's tokenized frame besides the data:
+    the reader, the contract, the feature code, this module, the lexicons shipped with
+    the package or in ``data/external/lexicons``, jieba's dictionary, and the versions
+    of the libraries that do the work."""
+    import importlib.metadata as md
+
+    import fakeugc
+    from fakeugc.features._lexicon import default_lexicon_dir, package_lexicon_dir
+
+    root = Path(fakeugc.__file__).parent
+    files = sorted([*root.joinpath("features").glob("*.py"), *root.joinpath("io").glob("*.py"),
+                    root / "contract.py", Path(__file__)])
+    lex = default_lexicon_dir()
+    lex_files = sorted(Path(lex).glob("*.txt")) if lex is not None else []
+    pkg_lex = package_lexicon_dir()
+    h = hashlib.sha256()
+    h.update(f"layout={CACHE_LAYOUT}".encode())
+    for f in files + lex_files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    try:
+        for f in sorted(pkg_lex.iterdir(), key=lambda t: t.name):
+            if f.name.endswith(".txt"):
+                h.update(f.name.encode())
+                h.update(f.read_bytes())
+    except (FileNotFoundError, NotADirectoryError):  # pragma: no cover
+        pass
+    try:
+        import jieba
+
+        h.update(_hash_files([Path(jieba.__file__).parent / "dict.txt"]).encode())
+    except (ImportError, OSError):  # pragma: no cover
+        pass
+    for dist in ("jieba", "opencc-python-reimplemented", "opencc", "pandas", "numpy", "pyarrow",
+                 "datasketch", "scikit-learn"):
+        try:
+            h.update(f"{dist}={md.version(dist)}".encode())
+        except md.PackageNotFoundError:
+            pass
+    return h.hexdigest()
+
+
+def _context_settings(families, pipeline) -> str:
+    """The parameters of the context families (e.g. MinHash settings, brand terms)."""
+    from fakeugc.features._pipeline import _step_params, context_families
+
+    params = {f: _step_params(pipeline, f) for f in context_families(families)}
+    return json.dumps(params, sort_keys=True, default=repr, ensure_ascii=False)
+
+
+class FrameCache:
+    """Content-addressed cache of each night's tokenized frame with its context.
+
+    The key hashes the night's export files (their bytes), the tokenizer (jieba user
+    words, HMM setting), the families and their context parameters, and
+    :func:`feature_code_fingerprint`; any change there is a miss. Entries are pickles
+    written atomically (a pickle round trip gives back the very same values, so a hit
+    yields byte-identical features). The folder is the project's own ``data/interim``,
+    not a place for untrusted files: pickles execute code when loaded.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def key(self, files_hash: str, setting_hash: str) -> str:
+        return hashlib.sha256(f"{files_hash}|{setting_hash}".encode()).hexdigest()[:32]
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"night-{key}.pkl"
+
+    def load(self, key: str):
+        p = self.path(key)
+        if not p.is_file():
+            return None
+        try:
+            with open(p, "rb") as f:
+                return pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            log.warning("frame cache entry %s unreadable; rebuilding", p)
+            return None
+
+    def save(self, key: str, value) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        p = self.path(key)
+        fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, p)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+@dataclass
+class _NightJob:
+    src: str
+    key: str | None
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(tokenizer, families, pipeline, cache_folder) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _WORKER.update(tokenizer=tokenizer, families=list(families), pipeline=pipeline,
+                   cache=FrameCache(cache_folder) if cache_folder else None)
+
+
+def night_frame(src, tokenizer, families, pipeline=None) -> dict:
+    """One night read on its own and turned into its tokenized post frame with the
+    night-wide context (labels apart), as the scorer sees that night."""
+    from fakeugc.features._pipeline import add_context
+    from fakeugc.io.reader import read_exports
+
+    export = read_exports([src])
+    tables = export.tables
+    stats = {n: s.as_dict() for n, s in export.stats.items()}
+    if tables["posts"].empty:
+        frame = None
+    else:
+        frame = build_post_frame(tables)
+        frame = tokenizer.transform(frame)
+        frame = add_context(frame, families, pipeline=pipeline)
+    labels = tables.get("labels")
+    return {"frame": frame, "labels": labels, "stats": stats}
+
+
+def _night_task(job: _NightJob) -> dict:
+    out = night_frame(job.src, _WORKER["tokenizer"], _WORKER["families"], _WORKER["pipeline"])
+    cache = _WORKER["cache"]
+    if cache is not None and job.key is not None:
+        cache.save(job.key, out)
+    return out
+
+
+def _sum_stats(per_night: list[dict]) -> dict:
+    total: dict = {}
+    for stats in per_night:
+        for name, s in stats.items():
+            t = total.setdefault(name, {"read": 0, "used": 0, "set_aside": 0, "reasons": {}})
+            for k in ("read", "used", "set_aside"):
+                t[k] += s[k]
+            for r, c in s["reasons"].items():
+                t["reasons"][r] = t["reasons"].get(r, 0) + c
+    return total
+
+
+def prepare_nights(paths, tokenizer, families, pipeline=None, extra_labels=None,
+                   workers: int = 1, cache: FrameCache | None = None,
+                   ) -> tuple[NightFrames, ExportLineage, dict]:
+    """Every night of the exports as a tokenized post frame with context and labels.
+
+    Nights are read one by one (each exactly as the nightly scorer would read it),
+    built by ``workers`` processes (in night order, whatever finishes first), and
+    cached in ``cache`` when given. A post_id already seen in an earlier night is
+    dropped from the later one (counted in the lineage), so no post is trained on
+    twice. Returns the frames, the lineage and what the cache did
+    (``{"hits": n, "misses": n}``).
+    """
+    from fakeugc.io.reader import discover_exports
+
+    sources = discover_exports(paths)
+    files = {str(s): export_files(s) for s in sources}
+    all_files = [p for s in sources for ps in files[str(s)].values() for p in ps]
+    digests = {}
+    for p in all_files:
+        digests[str(p)] = _hash_files([p])
+    jobs = []
+    if cache is not None:
+        setting = hashlib.sha256("|".join([
+            feature_code_fingerprint(), repr(tuple(tokenizer.user_words)), repr(tokenizer.hmm),
+            repr(list(families)), _context_settings(families, pipeline)]).encode()).hexdigest()
+    for s in sources:
+        key = None
+        if cache is not None:
+            fh = hashlib.sha256("|".join(
+                f"{n}:{digests[str(p)]}" for n, ps in sorted(files[str(s)].items())
+                for p in ps).encode()).hexdigest()
+            key = cache.key(fh, setting)
+        jobs.append(_NightJob(str(s), key))
+
+    results: list[dict | None] = [None] * len(jobs)
+    hits = 0
+    if cache is not None:
+        for i, job in enumerate(jobs):
+            got = cache.load(job.key)
+            if got is not None:
+                results[i] = got
+                hits += 1
+    todo = [i for i, r in enumerate(results) if r is None]
+    cache_folder = str(cache.folder) if cache is not None else None
+    if todo and workers > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
+                                 mp_context=get_context("spawn"), initializer=_init_worker,
+                                 initargs=(tokenizer, families, pipeline, cache_folder)) as ex:
+            for i, out in zip(todo, ex.map(_night_task, [jobs[i] for i in todo]), strict=True):
+                results[i] = out
+    elif todo:
+        _init_worker(tokenizer, families, pipeline, cache_folder)
+        try:
+            for i in todo:
+                results[i] = _night_task(jobs[i])
+        finally:
+            _WORKER.clear()
+
+    parts = []
+    seen: set = set()
+    dropped = 0
+    night_stats = []
+    for job, res in zip(jobs, results, strict=True):
+        night_stats.append(res["stats"])
+        frame = res["frame"]
+        if frame is None:
+            continue
+        dup = frame["post_id"].isin(seen).to_numpy()
+        if dup.any():
+            dropped += int(dup.sum())
+            frame = frame.loc[~dup].reset_index(drop=True)
+        seen.update(frame["post_id"].tolist())
+        labels = res["labels"]
+        if extra_labels is not None and not extra_labels.empty:
+            extra = extra_labels[extra_labels["post_id"].isin(set(frame["post_id"]))]
+            labels = extra if labels is None else pd.concat([labels, extra], ignore_index=True)
+        frame = attach_labels(frame, labels)
+        frame["night"] = night_name(job.src)
+        parts.append(frame)
+        res.clear()  # let each night's pieces go as soon as they are in `parts`
+    if dropped:
+        log.warning("%d posts appear in more than one night; later copies dropped", dropped)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    del parts
+    lineage = ExportLineage(
+        sources=list(sources),
+        files={n: [p for s in sources for p in files[str(s)].get(n, [])]
+               for n in {n for s in sources for n in files[str(s)]}},
+        stats=_sum_stats(night_stats),
+        digests={p: d[:16] for p, d in digests.items()},
+        duplicate_posts_dropped=dropped,
+    )
+    return NightFrames(frame), lineage, {"hits": hits, "misses": len(todo)}

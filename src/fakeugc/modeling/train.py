@@ -30,11 +30,18 @@ from mlflow import MlflowClient
 from fakeugc import __version__
 from fakeugc.features._catalogue import FAMILIES
 from fakeugc.features._pipeline import build_feature_pipeline
-from fakeugc.io import read_exports
+from fakeugc.io.reader import discover_exports
 from fakeugc.modeling.bundle import ScoringBundle
 from fakeugc.modeling.calibration import MarginCalibrator
 from fakeugc.modeling.config import TrainConfig
-from fakeugc.modeling.data import brand_vocabulary, build_night_frames
+from fakeugc.modeling.data import (
+    FrameCache,
+    brand_vocabulary,
+    first_night_posts,
+    frame_cache_dir,
+    prepare_nights,
+    read_brands,
+)
 from fakeugc.modeling.evaluate import evaluation_report, format_tables, save_plots, write_report
 from fakeugc.modeling.explain import explain_rows, family_of
 from fakeugc.modeling.metrics import binary_metrics, choose_threshold, per_group_table
@@ -55,6 +62,10 @@ class TrainResult:
     bundle: ScoringBundle
     split_counts: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    #: what the night-frame cache did: hits, misses, state (hit | miss | partial | off)
+    frame_cache: dict = field(default_factory=dict)
+    matrices: dict = field(default_factory=dict)
+    lightgbm_params: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         lines = [f"run {self.run_id}  model version {self.version}  ({self.model_uri})",
@@ -243,25 +254,38 @@ def train(
     cfg: TrainConfig,
     extra_labels: pd.DataFrame | None = None,
     register: bool = True,
+    keep_matrices: bool = False,
 ) -> TrainResult:
+    """Train, calibrate, evaluate and log one model (see the module docstring).
+
+    ``keep_matrices`` keeps the final feature matrices on the result (``matrices``:
+    window -> (X, y), and ``lightgbm_params``) for benchmarks that time LightGBM alone.
+    """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    export = read_exports(exports)
-    timings["read"] = time.perf_counter() - t0
+    sources = discover_exports(exports)
+    brands = read_brands(sources)
+    first_posts = first_night_posts(sources)
+    timings["read_brands"] = time.perf_counter() - t0
 
     from fakeugc.features._lexicon import lexicon_words
 
-    brand_words, brand_terms = brand_vocabulary(export)
+    brand_words, brand_terms = brand_vocabulary(brands)
     user_words = tuple(dict.fromkeys(brand_words + tuple(lexicon_words())))
     pipeline = build_feature_pipeline(cfg.families, user_words, brand_terms,
                                       params={"text_model": {"n_splits": cfg.text_model_splits}},
                                       random_state=cfg.seed)
-    tokenizer = pipeline.named_steps["tokenize"].fit(export.posts.head(1))
+    tokenizer = pipeline.named_steps["tokenize"].fit(first_posts)
 
     t = time.perf_counter()
-    nf = build_night_frames(export, tokenizer, cfg.families, extra_labels, pipeline=pipeline)
-    timings["frames_and_context"] = time.perf_counter() - t
+    cache = FrameCache(frame_cache_dir()) if cfg.frame_cache else None
+    nf, export, cache_info = prepare_nights(sources, tokenizer, cfg.families, pipeline,
+                                            extra_labels, workers=cfg.workers, cache=cache)
+    timings["read_frames_and_context"] = time.perf_counter() - t
+    cache_info["state"] = ("off" if cache is None else "hit" if not cache_info["misses"]
+                           else "miss" if not cache_info["hits"] else "partial")
     lab = nf.labelled
+    del nf  # the labelled posts are all training needs from here on
     if lab.empty or lab["label"].nunique() < 2:
         raise ValueError("training needs labelled posts of both classes")
     lab["split_window"] = assign_split(lab, cfg.split, cfg.seed).to_numpy()
@@ -314,14 +338,20 @@ def train(
         reference=_reference_histograms(X_tr, prob_tr),
     )
 
+    t = time.perf_counter()
     result = _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablation,
-                            params, evals, prob_te, split_counts, timings, register)
+                            params, evals, prob_te, split_counts, timings, register, cache_info)
+    timings["mlflow"] = time.perf_counter() - t
     result.timings = timings
+    result.frame_cache = cache_info
+    if keep_matrices:
+        result.matrices = {w: (X, y) for w, (X, y, _) in parts.items()}
+        result.lightgbm_params = params
     return result
 
 
 def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablation, params,
-                   evals, prob_te, split_counts, timings, register) -> TrainResult:
+                   evals, prob_te, split_counts, timings, register, cache_info) -> TrainResult:
     from fakeugc.modeling.pyfunc import (
         FakeUGCModel,
         model_signature,
@@ -332,8 +362,7 @@ def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablatio
 
     _setup_mlflow(cfg.experiment)
     X_te, y_te, f_te = parts["test"]
-    files = [p for ps in export.files.values() for p in ps]
-    digests = file_digest(files)
+    digests = export.digests
     data_hash = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16]
     feature_hash = hashlib.sha256("|".join(bundle.feature_names).encode()).hexdigest()[:12]
     nights_by_window = {w: sorted(lab.loc[lab["split_window"] == w, "night"].unique().tolist())
@@ -354,6 +383,7 @@ def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablatio
             "test_nights": json.dumps(nights_by_window["test"]),
             "threshold": f"{bundle.threshold:.6f}",
             "threshold_policy": cfg.threshold.policy,
+            "frame_cache": cache_info["state"],
         })
         ds = mlflow.data.from_pandas(
             lab[["post_id", "night", "label", "split_window"]].reset_index(drop=True),
@@ -372,6 +402,8 @@ def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablatio
             metrics[f"rows_{w}"] = c["posts"]
         metrics["rows_labelled"] = len(lab)
         metrics.update({f"seconds_{k}": v for k, v in timings.items()})
+        metrics["frame_cache_hits"] = cache_info["hits"]
+        metrics["frame_cache_misses"] = cache_info["misses"]
         for _, row in ablation.iterrows():
             key = row["families"].replace("+", "plus_").replace(" ", "_")
             if pd.notna(row["pr_auc"]):
@@ -386,7 +418,9 @@ def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablatio
                                                        sort_keys=False))
         (tmp / "lineage.json").write_text(json.dumps(
             {"exports": [str(s) for s in export.sources], "files": digests,
-             "rows": {n: s.as_dict() for n, s in export.stats.items()},
+             "rows": export.stats,
+             "duplicate_posts_dropped": export.duplicate_posts_dropped,
+             "frame_cache": cache_info,
              "nights": nights_by_window, "code_version": bundle.metadata["code_version"]},
             indent=2, ensure_ascii=False))
         write_report(evaluation, tmp)
