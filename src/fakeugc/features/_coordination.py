@@ -635,78 +635,76 @@ def coordination_context(
             shared_dev[cidx] = 0.0
         b, r = lsh_params(threshold, num_perm)
         tc, ac = t[cidx], acc[cidx]
-        parts, pending = [np.zeros(0, np.int64)], 0
-        for band in range(b):  # one band at a time, in blocks, merged often: bounded memory
+        # candidates of one band, one block at a time, are checked at once: the max
+        # similarity is a max and the edges a set, so a pair found in several bands
+        # gives the same result as the distinct pairs would (no night-wide pair list)
+        edges = [np.zeros(0, np.int64)]
+        for band in range(b):
             bk = band_key(sig_t, band, r, transposed=True)
             for li, ri in window_pair_blocks(bk, tc, ac, window_s, max_neighbours, tiebreak=cidx):
-                parts.append(np.minimum(li, ri) * nc + np.maximum(li, ri))
-                pending += len(li)
-                if pending > 8_000_000:
-                    parts, pending = [unique_sorted(np.concatenate(parts))], 0
+                sims = pair_similarity(sig_t, li, ri, threshold, transposed=True)
+                np.maximum.at(max_sim, cidx[li], sims)
+                np.maximum.at(max_sim, cidx[ri], sims)
+                e = sims >= threshold
+                if e.any():
+                    edges.append(unique_sorted(np.minimum(li[e], ri[e]) * nc
+                                               + np.maximum(li[e], ri[e])))
             del bk
-        pk = unique_sorted(np.concatenate(parts))
-        del parts
+        del sig_t
+        pk = unique_sorted(np.concatenate(edges))
+        del edges
         if len(pk):
-            ci, cj = pk // nc, pk % nc
-            del pk
-            sims = pair_similarity(sig_t, ci, cj, threshold, transposed=True)
-            del sig_t
-            i, j = cidx[ci], cidx[cj]
-            del ci, cj
-            np.maximum.at(max_sim, i, sims)
-            np.maximum.at(max_sim, j, sims)
-            e = sims >= threshold
-            if e.any():
-                g = coo_matrix((np.ones(e.sum()), (i[e], j[e])), shape=(n, n)).tocsr()
-                _, comp = connected_components(g, directed=False)
-                csize = np.bincount(comp, minlength=n)
-                member = csize[comp] >= 2
-                label = np.where(member, comp, label)
-                m_idx = np.flatnonzero(member)
-                df = pd.DataFrame({"c": comp[m_idx], "t": t[m_idx], "acc": acc[m_idx],
-                                   "row": m_idx})
-                grp = df.groupby("c")
-                stats = pd.DataFrame({
-                    "size": grp.size(),
-                    "accounts": grp["acc"].nunique(),
-                    "span": (grp["t"].max() - grp["t"].min()) / _DAY,
-                })
-                first = df.sort_values(["c", "t", "row"]).drop_duplicates("c")
-                stats["first"] = pd.Series(post_ids[first["row"].to_numpy()],
-                                           index=first["c"].to_numpy())
-                # dominant brand and purity
-                stats["brand"] = None
-                stats["purity"] = np.nan
-                if brand_known:
-                    ex = [(c, bb) for c, rw in zip(df["c"], df["row"], strict=True)
-                          for bb in brand_lists[rw]]
-                    if ex:
-                        eb = pd.DataFrame(ex, columns=["c", "b"]).value_counts().reset_index()
-                        eb = eb.sort_values(["c", "count", "b"], ascending=[True, False, True])
-                        top = eb.drop_duplicates("c").set_index("c")
-                        stats["brand"] = top["b"].reindex(stats.index).astype(object)
-                        stats["purity"] = top["count"].reindex(stats.index) / stats["size"]
-                    stats["purity"] = stats["purity"].fillna(0.0)
-                    stats.loc[stats["brand"].isna(), "purity"] = np.nan
-                if device_known:
-                    dd = pd.DataFrame({"c": df["c"], "acc": df["acc"],
-                                       "dev": devices[m_idx]}).dropna().drop_duplicates()
-                    per_dev = dd.groupby(["c", "dev"])["acc"].transform("size")
-                    shared = dd[per_dev >= 2].groupby("c")["acc"].nunique()
-                    stats["shared_dev"] = shared.reindex(stats.index).fillna(0.0)
-                c_of = comp[m_idx]
-                size[m_idx] = stats["size"].reindex(c_of).to_numpy(float)
-                n_acc[m_idx] = stats["accounts"].reindex(c_of).to_numpy(float)
-                span[m_idx] = stats["span"].reindex(c_of).to_numpy(float)
-                purity[m_idx] = stats["purity"].reindex(c_of).to_numpy(float)
-                if device_known:
-                    shared_dev[m_idx] = stats["shared_dev"].reindex(c_of).to_numpy(float)
-                ids = {
-                    c: _cluster_id(br if isinstance(br, str) else None, fp)
-                    for c, br, fp in zip(stats.index, stats["brand"], stats["first"], strict=True)
-                }
-                cl_id[m_idx] = [ids[c] for c in c_of]
-                cl_brand[m_idx] = stats["brand"].reindex(c_of).to_numpy(object)
+            i, j = cidx[pk // nc], cidx[pk % nc]
+            g = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)).tocsr()
+            _, comp = connected_components(g, directed=False)
+            csize = np.bincount(comp, minlength=n)
+            member = csize[comp] >= 2
+            label = np.where(member, comp, label)
+            m_idx = np.flatnonzero(member)
+            df = pd.DataFrame({"c": comp[m_idx], "t": t[m_idx], "acc": acc[m_idx],
+                               "row": m_idx})
+            grp = df.groupby("c")
+            stats = pd.DataFrame({
+                "size": grp.size(),
+                "accounts": grp["acc"].nunique(),
+                "span": (grp["t"].max() - grp["t"].min()) / _DAY,
+            })
+            first = df.sort_values(["c", "t", "row"]).drop_duplicates("c")
+            stats["first"] = pd.Series(post_ids[first["row"].to_numpy()],
+                                       index=first["c"].to_numpy())
+            # dominant brand and purity
+            stats["brand"] = None
+            stats["purity"] = np.nan
+            if brand_known:
+                ex = [(c, bb) for c, rw in zip(df["c"], df["row"], strict=True)
+                      for bb in brand_lists[rw]]
+                if ex:
+                    eb = pd.DataFrame(ex, columns=["c", "b"]).value_counts().reset_index()
+                    eb = eb.sort_values(["c", "count", "b"], ascending=[True, False, True])
+                    top = eb.drop_duplicates("c").set_index("c")
+                    stats["brand"] = top["b"].reindex(stats.index).astype(object)
+                    stats["purity"] = top["count"].reindex(stats.index) / stats["size"]
+                stats["purity"] = stats["purity"].fillna(0.0)
+                stats.loc[stats["brand"].isna(), "purity"] = np.nan
+            if device_known:
+                dd = pd.DataFrame({"c": df["c"], "acc": df["acc"],
+                                   "dev": devices[m_idx]}).dropna().drop_duplicates()
+                per_dev = dd.groupby(["c", "dev"])["acc"].transform("size")
+                shared = dd[per_dev >= 2].groupby("c")["acc"].nunique()
+                stats["shared_dev"] = shared.reindex(stats.index).fillna(0.0)
+            c_of = comp[m_idx]
+            size[m_idx] = stats["size"].reindex(c_of).to_numpy(float)
+            n_acc[m_idx] = stats["accounts"].reindex(c_of).to_numpy(float)
+            span[m_idx] = stats["span"].reindex(c_of).to_numpy(float)
+            purity[m_idx] = stats["purity"].reindex(c_of).to_numpy(float)
+            if device_known:
+                shared_dev[m_idx] = stats["shared_dev"].reindex(c_of).to_numpy(float)
+            ids = {
+                c: _cluster_id(br if isinstance(br, str) else None, fp)
+                for c, br, fp in zip(stats.index, stats["brand"], stats["first"], strict=True)
+            }
+            cl_id[m_idx] = [ids[c] for c in c_of]
+            cl_brand[m_idx] = stats["brand"].reindex(c_of).to_numpy(object)
 
     out[C_CLUSTER_ID] = cl_id
     out[C_CLUSTER_SIZE] = size
