@@ -375,3 +375,38 @@ def test_ced_benchmark_smoke(ced):
     means = out.groupby(y).mean()
     assert means.loc[:, out.notna().any()].std().gt(0).any()
     assert (means.loc[0] - means.loc[1]).abs().max() > 0
+
+
+# --------------------------------------------------------------------------- plateau engagement
+
+
+def _bump(hours, base, top, centre, width):
+    return [int(base + top * np.exp(-0.5 * ((h - centre) / width) ** 2)) for h in range(hours)]
+
+
+def test_bought_plateau_does_not_engage(make_frame, organic_curve):
+    """Bot traffic: 14 flat hours of impressions that bring almost no likes."""
+    imp = organic_curve(peak=800, peak_hour=1, hours=48, exponent=1.2)
+    likes = [round(i * 0.05) for i in imp]
+    for h in range(20, 34):
+        imp[h] += 2000
+    row = one(make_frame, {"impressions": imp, "likes": likes})
+    assert row["exp_plateau_hours"] >= 14
+    assert row["exp_plateau_like_rate_ratio"] < 0.2
+
+
+def test_recommendation_wave_engages_like_the_rest(make_frame):
+    """A viral second wave: a wide bump whose top looks flat, with likes in proportion."""
+    imp = _bump(60, 50, 3000, 35, 10)
+    likes = [round(i * 0.04) for i in imp]
+    row = one(make_frame, {"impressions": imp, "likes": likes})
+    assert row["exp_plateau_hours"] >= 3
+    assert row["exp_plateau_like_rate_ratio"] == pytest.approx(1.0, abs=0.15)
+
+
+def test_plateau_ratio_needs_likes_and_a_plateau(make_frame, organic_curve):
+    assert np.isnan(one(make_frame, {"impressions": [500] * 30})["exp_plateau_like_rate_ratio"])
+    curve = organic_curve(peak=5000, peak_hour=2, hours=48, exponent=1.5)
+    row = one(make_frame, {"impressions": curve, "likes": [c // 20 for c in curve]})
+    assert row["exp_plateau_hours"] < 3
+    assert np.isnan(row["exp_plateau_like_rate_ratio"])

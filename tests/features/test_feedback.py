@@ -166,3 +166,46 @@ def test_random_reports_never_raise(make_frame, t0, n_posts, reports, imp):
         assert out.isna().all().all()
     else:
         assert out["fb_reports"].notna().all()
+
+
+def _views(hours=48, peak_hour=1):
+    return [int(5000 / (1 + abs(h - peak_hour)) ** 1.5) for h in range(hours)]
+
+
+def test_reports_that_follow_views_are_not_a_burst(make_frame, t0):
+    """Viewers report while they view: report times follow the impression curve."""
+    imp = _views()
+    frame = make_frame(
+        [{"post_id": "p0", "account_id": "a0", "published_at": t0}],
+        curves={"p0": {"impressions": imp}},
+        reports=[("p0", t0 + pd.Timedelta(minutes=m), "fake_review")
+                 for m in (40, 70, 95, 130, 200)],
+    )
+    r = feats(frame).iloc[0]
+    assert r["fb_report_view_gap"] < 0.35
+    assert r["fb_report_burst_excess"] < 2.5
+
+
+def test_report_brigade_is_a_burst_views_do_not_explain(make_frame, t0):
+    """Ten reports inside one hour, a day after the views died down."""
+    frame = make_frame(
+        [{"post_id": "p0", "account_id": "a0", "published_at": t0}],
+        curves={"p0": {"impressions": _views()}},
+        reports=[("p0", t0 + 30 * H + pd.Timedelta(minutes=5 * i), "spam") for i in range(10)],
+    )
+    r = feats(frame).iloc[0]
+    assert r["fb_report_view_gap"] > 0.9
+    assert r["fb_report_burst_excess"] > 9.0
+    assert "brigade" in describe("fb_report_burst_excess").sentence(9.9, {}, towards_fake=False)
+
+
+def test_report_timing_needs_two_reports_and_views(make_frame, t0):
+    frame = make_frame(
+        [{"post_id": "p0", "account_id": "a0", "published_at": t0},
+         {"post_id": "p1", "account_id": "a1", "published_at": t0}],
+        curves={"p0": {"impressions": _views()}},
+        reports=[("p0", t0 + 2 * H, "spam"), ("p1", t0 + 2 * H, "spam"),
+                 ("p1", t0 + 3 * H, "spam")],
+    )
+    out = feats(frame)
+    assert out[["fb_report_view_gap", "fb_report_burst_excess"]].isna().all().all()

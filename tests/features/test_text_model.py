@@ -167,3 +167,23 @@ def test_weibo21_oof_auc():
     ok = ~np.isnan(oof)
     assert ok.mean() > 0.99
     assert roc_auc_score(y[ok], oof[ok]) > 0.8
+
+
+def test_declared_partnerships_are_outside_the_text_model():
+    """Declared posts are neither trained on nor scored: relabelling them changes nothing."""
+    X, y = synthetic(100, seed=5)
+    declared = np.zeros(len(X), dtype=bool)
+    declared[::7] = True
+    X = X.assign(disclosed_partnership=pd.array(declared, dtype="boolean"))
+    a = TextModelScore(random_state=0).fit(X, y)
+    b = TextModelScore(random_state=0).fit(X, np.where(declared, 1 - y, y))
+    np.testing.assert_allclose(a.model_.coef_, b.model_.coef_)
+    out = a.transform(X)["text_model_score"]
+    assert out[declared].isna().all() and out[~declared].notna().all()
+    oof = a.fit_transform(X, y)["text_model_score"]
+    assert oof[declared].isna().all() and oof[~declared].notna().all()
+    # unknown (NA) counts as undeclared; declared_column=None scores everyone
+    X.loc[0, "disclosed_partnership"] = pd.NA
+    assert a.transform(X.iloc[:1])["text_model_score"].notna().all()
+    c = TextModelScore(random_state=0, declared_column=None).fit(X, y)
+    assert c.transform(X)["text_model_score"].notna().all()

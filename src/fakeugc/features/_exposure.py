@@ -95,6 +95,16 @@ F_PLATEAU = feature(
     "exposure stayed flat at a high level for {value:.0f} consecutive hours, like a purchased drip",
     "no flat stretch: the longest plateau was {value:.0f} hours",
 )
+F_PLATEAU_ENGAGEMENT = feature(
+    "exp_plateau_like_rate_ratio", FAMILY,
+    "likes per impression during the longest flat stretch (3+ hours, impressions curve) "
+    "over the post's likes per impression in its other hours: bought traffic does not "
+    "engage, a recommendation wave or a paid boost does",
+    "during its flat stretch the post drew {value:.2f}× its usual likes per impression "
+    "(traffic that does not engage)",
+    "the flat stretch engaged like the rest of the post's traffic ({value:.2f}× its usual "
+    "likes per impression)",
+)
 F_SHARE_3H = feature(
     "exp_share_first_3h", FAMILY,
     "share of the first day's exposure reached in the first 3 hours",
@@ -207,7 +217,7 @@ FEATURES = (
     F_HOURS_SEEN, F_LOG_IMP_24, F_LOG_ENG_24, F_PEAK_HOUR, F_PEAK_SHARE, F_DECAY,
     F_DECAY_RESID, F_SECOND_PEAKS, F_PLATEAU, F_SHARE_3H, F_SHARE_6H, F_CV, F_ENG_CV,
     F_STEP, *F_RATES.values(), F_COLLECTS_PER_LIKE, F_COMMENTS_PER_LIKE, F_LIKE_EXCESS,
-    F_LIKE_RISES, F_PRE_JUMP, F_NIGHT, F_ENG_NIGHT, F_IMP_3H_PEERS, F_IMP_Z, F_ENG_Z,
+    F_LIKE_RISES, F_PLATEAU_ENGAGEMENT, F_PRE_JUMP, F_NIGHT, F_ENG_NIGHT, F_IMP_3H_PEERS, F_IMP_Z, F_ENG_Z,
     *F_RATE_Z.values(), F_VS_HISTORY,
 )
 
@@ -341,6 +351,27 @@ class _Curves:
         self.h = np.where(self.primary_has, np.sum(~np.isnan(self.primary), axis=1), 0)
 
 
+def _plateau_like_ratio(imp: np.ndarray, likes: np.ndarray, both: np.ndarray, p) -> np.ndarray:
+    """Likes per impression inside the longest impressions plateau over outside it.
+
+    NaN without both curves, without a plateau of 3+ hours, or without impressions
+    on either side."""
+    n = imp.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    mask = _plateau_hours_mask(imp, p)
+    valid = ~np.isnan(imp) & ~np.isnan(likes)
+    inside = mask & valid
+    outside = ~mask & valid
+    Iz, Lz = np.nan_to_num(imp, nan=0.0), np.nan_to_num(likes, nan=0.0)
+    i_in, l_in = (Iz * inside).sum(1), (Lz * inside).sum(1)
+    i_out, l_out = (Iz * outside).sum(1), (Lz * outside).sum(1)
+    ok = both & (inside.sum(1) >= 3) & (i_in > 0) & (i_out > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = ((l_in + 0.5) / i_in) / ((l_out + 0.5) / i_out)
+    return np.where(ok, ratio, np.nan)
+
+
 def _cum_log(m: np.ndarray, horizon: int = DAY) -> np.ndarray:
     """(n, horizon) log(1 + cumulative count up to hour h+1); NaN where hour h not seen."""
     sub = m[:, :horizon]
@@ -355,6 +386,39 @@ def _longest_run(b: np.ndarray) -> np.ndarray:
         run = np.where(b[:, t], run + 1, 0)
         best = np.maximum(best, run)
     return best
+
+
+def _longest_run_mask(b: np.ndarray) -> np.ndarray:
+    """Hours of each row's longest run of True in ``b`` (the earliest on ties), plus the
+    hour before it (a plateau's first hour has no equal predecessor in ``b``)."""
+    n, H = b.shape
+    run = np.zeros(n, dtype=np.int64)
+    best = np.zeros(n, dtype=np.int64)
+    end = np.full(n, -1, dtype=np.int64)
+    for t in range(H):
+        run = np.where(b[:, t], run + 1, 0)
+        better = run > best
+        best = np.where(better, run, best)
+        end = np.where(better, t, end)
+    tt = np.arange(H)[None, :]
+    start = end - best  # include the run's first (unmatched) hour
+    return (best[:, None] > 0) & (tt >= start[:, None]) & (tt <= end[:, None])
+
+
+def _plateau_hours_mask(x: np.ndarray, p) -> np.ndarray:
+    """The hours of each curve's longest plateau (the rule of ``exp_plateau_hours``)."""
+    n = x.shape[0]
+    valid = ~np.isnan(x)
+    xz = np.nan_to_num(x, nan=0.0)
+    peak = np.where(valid, x, -np.inf).max(axis=1) if x.shape[1] else np.zeros(n)
+    high = valid & (xz > 0) & (xz >= p.plateau_min_share * peak[:, None]) & (
+        xz >= p.plateau_min_count
+    )
+    prev = np.concatenate([np.full((n, 1), np.nan), x[:, :-1]], axis=1)
+    with np.errstate(invalid="ignore"):
+        near = np.abs(xz - prev) <= p.plateau_tolerance * np.maximum(xz, prev)
+    prev_high = np.concatenate([np.zeros((n, 1), dtype=bool), high[:, :-1]], axis=1)
+    return _longest_run_mask(high & prev_high & near)
 
 
 def _shape_features(x: np.ndarray, has: np.ndarray, p) -> dict[str, np.ndarray]:
@@ -670,6 +734,7 @@ class ExposureFeatures(TransformerMixin, BaseEstimator):
         own_rate = np.nan_to_num(rates["likes"], nan=0.0)
         excess = np.where(valid, (Lz + 1) / (Iz * own_rate[:, None] + 1), -np.inf).max(1)
         out[F_LIKE_EXCESS] = np.where(both, excess, np.nan)
+        out[F_PLATEAU_ENGAGEMENT] = _plateau_like_ratio(imp, L, both, self)
         rise = (Lz[:, 1:] >= 2 * Lz[:, :-1] + 5) & (Iz[:, 1:] <= Iz[:, :-1]) & valid[:, 1:]
         out[F_LIKE_RISES] = np.where(both, rise.sum(1), np.nan)
 

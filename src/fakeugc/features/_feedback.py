@@ -63,6 +63,23 @@ F_PER_1K = feature(
     "reports per 1,000 impressions seen",
     "{value:.2f} reports per 1,000 impressions",
 )
+F_VIEW_GAP = feature(
+    "fb_report_view_gap", FAMILY,
+    "how far the timing of the post's reports departs from the timing of its views "
+    "(Kolmogorov-Smirnov distance between the reports' and the impressions' cumulative "
+    "curves over hours since publication; 2+ reports and a known impression curve)",
+    "the post's reports arrived when its views did (timing gap {value:.2f})",
+    "the post's reports did not follow its views (timing gap {value:.2f}): a sign of "
+    "bulk reporting rather than of viewers objecting",
+)
+F_BURST_EXCESS = feature(
+    "fb_report_burst_excess", FAMILY,
+    "reports in the post's densest 2-hour window beyond what its share of impressions "
+    "in that window would bring (2+ reports and a known impression curve)",
+    "{value:.1f} more reports in one 2-hour window than its views there explain",
+    "{value:.0f} reports arrived in one 2-hour burst that the post's views do not explain "
+    "(a possible report brigade)",
+)
 F_PREV_POSTS = feature(
     "fb_account_prev_posts", FAMILY,
     "the account's earlier posts in the data (published before this one)",
@@ -89,7 +106,8 @@ F_PREV_REPORTED_SHARE = feature(
 )
 
 FEATURES = (
-    F_REPORTS, *F_BY_REASON.values(), F_DISTINCT, F_FIRST, F_PER_1K, F_PREV_POSTS,
+    F_REPORTS, *F_BY_REASON.values(), F_DISTINCT, F_FIRST, F_PER_1K, F_VIEW_GAP,
+    F_BURST_EXCESS, F_PREV_POSTS,
     F_PREV_REPORTS, *F_PREV_BY_REASON.values(), F_PREV_REPORTED_SHARE,
 )
 
@@ -169,6 +187,59 @@ def _first_report_hours(frame: pd.DataFrame) -> np.ndarray:
     return out
 
 
+#: Width of the window in which a report burst is counted, hours.
+BURST_HOURS = 2.0
+
+
+def _report_timing(frame: pd.DataFrame, imp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(view gap, burst excess) per post, NaN below 2 reports or without impressions.
+
+    Organic reports come from viewers, so their times follow the impression curve;
+    a brigade (many accounts reporting on cue) lands in a burst that views do not
+    explain. detection.md: bulk or suspicious reports are an attack surface.
+    """
+    n = len(frame)
+    gap = np.full(n, np.nan)
+    excess = np.full(n, np.nan)
+    if "report_times" not in frame.columns or n == 0:
+        return gap, excess
+    times = frame["report_times"].to_numpy()
+    rows, flat = [], []
+    for i, ts in enumerate(times):
+        if _is_list(ts) and len(ts) >= 2:
+            rows.extend([i] * len(ts))
+            flat.extend(ts)
+    if not rows:
+        return gap, excess
+    rows = np.asarray(rows)
+    pub = seconds(frame["published_at"])
+    hours = (seconds(flat) - pub[rows]) / 3600.0
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    for s0, s1 in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
+        i = rows[s0]
+        h = np.sort(hours[s0:s1])
+        h = h[np.isfinite(h)]
+        k = h.size
+        seen = np.flatnonzero(~np.isnan(imp[i]))
+        if k < 2 or seen.size == 0:
+            continue
+        c = np.nan_to_num(np.clip(imp[i, : seen[-1] + 1], 0.0, None))
+        total = c.sum()
+        if total <= 0:
+            continue
+        cum = np.concatenate([[0.0], np.cumsum(c)]) / total  # cum[j]: share by hour j
+        grid = np.arange(cum.size, dtype=float)
+        h = np.clip(h, 0.0, grid[-1])
+        f = np.interp(h, grid, cum)
+        ecdf_hi = np.arange(1, k + 1) / k
+        ecdf_lo = np.arange(0, k) / k
+        gap[i] = float(max(np.max(np.abs(ecdf_hi - f)), np.max(np.abs(ecdf_lo - f))))
+        in_window = np.searchsorted(h, h + BURST_HOURS, side="left") - np.arange(k)
+        expected = k * (np.interp(h + BURST_HOURS, grid, cum) - f)
+        excess[i] = float(max(np.max(in_window - expected), 0.0))
+    return gap, excess
+
+
 # --------------------------------------------------------------------------- context
 
 
@@ -235,6 +306,7 @@ class FeedbackFeatures(StatelessFeaturesMixin, TransformerMixin, BaseEstimator):
         has_imp = ~np.all(np.isnan(imp), axis=1)
         imp_tot = np.nansum(imp, axis=1)
         out[F_PER_1K] = np.where(has_imp, 1000.0 * total / np.maximum(imp_tot, 1.0), np.nan)
+        out[F_VIEW_GAP], out[F_BURST_EXCESS] = _report_timing(X, imp)
 
         ctx = resolve_context(X, CONTEXT_COLUMNS, feedback_keys, feedback_context)
         known = ~np.isnan(total)  # False everywhere when the export has no reports table

@@ -13,6 +13,15 @@ clipped to [-20, 20]): positive means the text looks more like the fake posts
 of the training data, 0 is even odds at the training base rate. Posts with no
 tokens, and every post when the model was fitted without two classes, get NaN.
 
+Declared partnerships (``disclosed_partnership`` true: the post carries the
+platform's brand-partnership label, a declared and authorised promotion by the
+contract's own definition) are outside the text model's question, "does this read
+like undeclared seeding?": advertising copy is expected in an advertisement. They
+are left out of its training and get NaN, so the booster judges them on the other
+signals (fake accounts, bought exposure, coordination still show). Without this, a
+declared post was flagged about three times as often as an ordinary genuine post,
+almost entirely through this score (issue 3).
+
 Hashing (``HashingVectorizer`` + ``TfidfTransformer``) keeps memory bounded
 whatever the vocabulary; :meth:`TextModelScore.top_terms` recovers the n-grams
 of one post that pushed its score most by hashing that post's own n-grams.
@@ -30,6 +39,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from fakeugc.features._catalogue import feature
+from fakeugc.features._exposure import bool_float
 from fakeugc.features._lexicon import lexicon_words
 from fakeugc.features._text import Segmenter, normalise_text, post_text
 
@@ -128,6 +138,9 @@ class TextModelScore(TransformerMixin, BaseEstimator):
     group_column : str
         Column whose values must not be split across folds (the author:
         posts of one account share phrasing, and a random split would leak it).
+    declared_column : str or None
+        Boolean column marking declared brand partnerships: those rows are not
+        trained on and score NaN (see the module docstring). ``None`` scores every row.
 
     Attributes
     ----------
@@ -153,6 +166,7 @@ class TextModelScore(TransformerMixin, BaseEstimator):
         ngram_range: tuple[int, int] = (1, 2),
         class_weight=None,
         group_column: str = "account_id",
+        declared_column: str | None = "disclosed_partnership",
     ):
         self.n_splits = n_splits
         self.random_state = random_state
@@ -161,6 +175,7 @@ class TextModelScore(TransformerMixin, BaseEstimator):
         self.ngram_range = ngram_range
         self.class_weight = class_weight
         self.group_column = group_column
+        self.declared_column = declared_column
 
     # -- helpers -------------------------------------------------------------------
     def _tokens(self, X: pd.DataFrame) -> list[list[str]]:
@@ -213,6 +228,12 @@ class TextModelScore(TransformerMixin, BaseEstimator):
                 return g.astype(str).to_numpy()
         return None
 
+    def _declared(self, X: pd.DataFrame) -> np.ndarray:
+        """True where the post is a declared partnership (unknown counts as not)."""
+        if not self.declared_column or self.declared_column not in X.columns:
+            return np.zeros(len(X), dtype=bool)
+        return bool_float(X[self.declared_column].to_numpy(dtype=object), len(X)) == 1.0
+
     @staticmethod
     def _score(model, tfidf: TfidfTransformer, counts, empty: np.ndarray) -> np.ndarray:
         if counts.shape[0] == 0:
@@ -241,8 +262,12 @@ class TextModelScore(TransformerMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         tokens = self._tokens(X)
         counts = self.vectorizer_.transform(tokens)
-        empty = np.fromiter((len(t) == 0 for t in tokens), dtype=bool, count=n)
+        declared = self._declared(X)
+        # declared partnerships: not trained on, no score
+        empty = np.fromiter((len(t) == 0 for t in tokens), dtype=bool, count=n) | declared
         labels = self._labels(y, n)
+        if labels is not None:
+            labels = np.where(declared, np.nan, labels)
         self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts)
         self.model_ = None
         self.folds_ = 0
@@ -300,6 +325,7 @@ class TextModelScore(TransformerMixin, BaseEstimator):
             return pd.DataFrame({F_TEXT_SCORE: np.full(len(X), np.nan)}, index=X.index)
         tokens = self._tokens(X)
         empty = np.fromiter((len(t) == 0 for t in tokens), dtype=bool, count=len(tokens))
+        empty |= self._declared(X)
         counts = self.vectorizer_.transform(tokens)
         score = self._score(self.model_, self.tfidf_, counts, empty)
         return pd.DataFrame({F_TEXT_SCORE: score}, index=X.index)
