@@ -35,6 +35,7 @@ def run(args) -> int:
 
     out = args.out or get_settings().root / "docs" / "features.md"
     ablation = None
+    hard_case = None
     notes = ""
     if args.exports:
         from fakeugc.modeling.config import load_config
@@ -44,12 +45,14 @@ def run(args) -> int:
         cfg = load_config(config if Path(config).exists() else None, {"ablation": True})
         result = train(args.exports, cfg, register=False)
         ablation = result.ablation
+        hard_case = result.evaluation.get("hard_case")
         s = result.split_counts
         notes = ("Split: " + ", ".join(f"{w} {v['posts']} posts ({v['positives']} fake)"
                                        for w, v in s.items()) + f". MLflow run `{result.run_id}`.")
     command = "fakeugc features-doc " + " ".join(shlex.quote(str(e)) for e in args.exports)
     if args.before:
         command = args.before + "\n" + command
-    write_text_atomic(catalogue_markdown(ablation, command if args.exports else "", notes), out)
+    write_text_atomic(catalogue_markdown(ablation, command if args.exports else "", notes,
+                                          hard_case), out)
     sys.stdout.write(f"wrote {out}\n")
     return 0

@@ -61,9 +61,14 @@ def format_tables(report: dict) -> str:
     for t, row in report.get("fraud_type", {}).items():
         pr = per.get(t, {}).get("pr_auc", float("nan"))
         lines.append(f"{t:<22}{row['n']:>7}{row['recall']:>9.3f}{pr:>9.3f}")
-    lines += ["", f"{'genuine group':<22}{'n':>7}{'FPR':>9}"]
+    lines += ["", f"{'genuine group':<22}{'n':>7}{'flagged':>8}{'FPR':>9}{'95% CI':>17}"
+                  f"{'vs ordinary':>13}"]
     for g, row in report.get("hard_case", {}).items():
-        lines.append(f"{g:<22}{row['n']:>7}{row['fpr']:>9.4f}")
+        ci = (f"{row['ci_low']:.4f}-{row['ci_high']:.4f}" if "ci_low" in row
+              and row["ci_low"] == row["ci_low"] else "")
+        vs = row.get("vs_ordinary", float("nan"))
+        lines.append(f"{g:<22}{row['n']:>7}{row.get('flagged', 0):>8}{row['fpr']:>9.4f}"
+                     f"{ci:>17}{vs:>13.2f}")
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
@@ -71,9 +72,26 @@ def binary_metrics(y, p, threshold: float, k: int = 100) -> dict:
     }
 
 
+def rate_with_interval(hits: int, n: int, confidence: float = 0.95) -> dict:
+    """``hits / n`` with its Wilson score interval: hard genuine groups are small (tens
+    to hundreds of posts in a test window), and a rate without its interval invites
+    reading noise as a difference."""
+    if n == 0:
+        return {"n": 0, "flagged": 0, "fpr": float("nan"), "ci_low": float("nan"),
+                "ci_high": float("nan")}
+    ci = binomtest(int(hits), int(n)).proportion_ci(confidence_level=confidence,
+                                                     method="wilson")
+    return {"n": int(n), "flagged": int(hits), "fpr": hits / n,
+            "ci_low": float(ci.low), "ci_high": float(ci.high)}
+
+
 def per_group_table(frame: pd.DataFrame, p: np.ndarray, threshold: float) -> dict:
     """Recall per fraud type, and false-positive rate per hard genuine group, at the
-    threshold (the figures the issue asks to watch)."""
+    threshold (the figures the issue asks to watch).
+
+    Each genuine group's row has ``n``, ``flagged``, ``fpr``, a 95% Wilson interval
+    (``ci_low``, ``ci_high``) and ``vs_ordinary`` (its FPR over the ordinary genuine
+    posts' FPR; < 1 means flagged less often than an ordinary genuine post)."""
     out: dict = {"fraud_type": {}, "hard_case": {}}
     flag = np.asarray(p) >= threshold
     y = frame["label"].to_numpy(dtype=int)
@@ -83,20 +101,18 @@ def per_group_table(frame: pd.DataFrame, p: np.ndarray, threshold: float) -> dic
             m = (ft == t) & (y == 1)
             out["fraud_type"][t] = {"n": int(m.sum()), "recall": float(flag[m].mean())}
     genuine = y == 0
-    out["hard_case"]["ordinary_genuine"] = {
-        "n": int(genuine.sum()),
-        "fpr": float(flag[genuine].mean()) if genuine.any() else float("nan"),
-    }
+    groups = {"ordinary_genuine": genuine}
     if "hard_case" in frame:
         hc = frame["hard_case"].fillna("").astype(str).to_numpy()
-        ordinary = genuine & (hc == "")
-        out["hard_case"]["ordinary_genuine"] = {
-            "n": int(ordinary.sum()),
-            "fpr": float(flag[ordinary].mean()) if ordinary.any() else float("nan"),
-        }
+        groups = {"ordinary_genuine": genuine & (hc == "")}
         for g in sorted(set(hc[genuine]) - {""}):
-            m = genuine & (hc == g)
-            out["hard_case"][g] = {"n": int(m.sum()), "fpr": float(flag[m].mean())}
+            groups[g] = genuine & (hc == g)
+    for g, m in groups.items():
+        out["hard_case"][g] = rate_with_interval(int(flag[m].sum()), int(m.sum()))
+    base = out["hard_case"]["ordinary_genuine"]["fpr"]
+    for row in out["hard_case"].values():
+        row["vs_ordinary"] = (row["fpr"] / base if base and base == base and row["n"]
+                              else float("nan"))
     return out
 
 
