@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fakeugc.io import read_export
 from fakeugc.reports import store as S
@@ -38,9 +42,19 @@ def test_store_path_comes_from_settings(tmp_path):
 
 def test_no_store_means_empty_labels_and_no_file_created(tmp_path):
     labels = verdicts_as_labels()
-    assert list(labels.columns) == ["post_id", "label", "labelled_at", "fraud_type", "split"]
+    assert list(labels.columns) == [
+        "post_id",
+        "label",
+        "labelled_at",
+        "fraud_type",
+        "split",
+        "hard_case",
+    ]
+    assert list(labels.columns) == S.LABEL_COLUMNS
     assert len(labels) == 0
     assert str(labels["labelled_at"].dtype) == "datetime64[ns, UTC]"
+    assert str(labels["label"].dtype) == "int64"
+    assert all(labels[c].dtype == object for c in ("post_id", "fraud_type", "split", "hard_case"))
     assert not S.resolve_store_path().exists()
     assert S.connect_readonly() is None
 
@@ -78,6 +92,7 @@ def test_verdicts_as_labels_shape(tmp_path):
     assert labels["label"].tolist() == [0, 1] and labels["label"].dtype == "int64"
     assert labels["fraud_type"].tolist() == ["", "analyst_confirmed"]
     assert labels["split"].tolist() == ["", ""]
+    assert labels["hard_case"].tolist() == ["", ""]
     assert labels["labelled_at"].iloc[1] == pd.Timestamp("2026-11-25T09:00:00Z")
 
 
@@ -111,3 +126,276 @@ def test_newer_schema_is_refused(tmp_path):
     c.close()
     with pytest.raises(S.StoreError, match="newer"):
         S.connect(path)
+
+
+# --------------------------------------------------------------------------- why a post is genuine
+
+#: the version-1 verdicts table exactly as the first release created it (the other
+#: tables did not change)
+V1_VERDICTS = """
+CREATE TABLE verdicts (
+    post_id               TEXT PRIMARY KEY NOT NULL CHECK (post_id <> ''),
+    verdict               TEXT NOT NULL CHECK (verdict IN ('confirm', 'clear')),
+    note                  TEXT NOT NULL DEFAULT '',
+    reviewer              TEXT NOT NULL,
+    at                    TEXT NOT NULL,
+    model_name            TEXT,
+    model_version         TEXT,
+    model_run_id          TEXT,
+    probability           REAL,
+    brand_ids             TEXT NOT NULL DEFAULT '[]',
+    account_id            TEXT,
+    export_date           TEXT,
+    published_at          TEXT,
+    disclosed_partnership INTEGER CHECK (disclosed_partnership IN (0, 1))
+);
+CREATE TABLE violations (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    brand_id      TEXT NOT NULL CHECK (brand_id <> ''),
+    post_id       TEXT NOT NULL CHECK (post_id <> ''),
+    status        TEXT NOT NULL CHECK (status IN ('active', 'exempt', 'revoked')),
+    reason        TEXT NOT NULL,
+    recorded_at   TEXT NOT NULL,
+    recorded_by   TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    updated_by    TEXT NOT NULL,
+    model_name    TEXT,
+    model_version TEXT,
+    account_id    TEXT,
+    export_date   TEXT,
+    UNIQUE (brand_id, post_id)
+);
+CREATE INDEX violations_brand ON violations (brand_id, status, recorded_at);
+CREATE TABLE audit_log (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    at            TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    post_id       TEXT,
+    brand_id      TEXT,
+    model_version TEXT,
+    export_date   TEXT,
+    details       TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_brand ON audit_log (brand_id, id);
+CREATE INDEX audit_post ON audit_log (post_id, id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+PRAGMA user_version = 1;
+"""
+
+
+def _v1_store(path):
+    """A real version-1 store file with two verdicts and their audit entries."""
+    c = sqlite3.connect(path)
+    c.executescript(V1_VERDICTS)
+    c.executemany(
+        "INSERT INTO verdicts (post_id, verdict, note, reviewer, at, brand_ids) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            ("old-fake", "confirm", "template", "alice", "2026-11-20T08:00:00.000000+00:00", '["b"]'),
+            ("old-ok", "clear", "own photo", "bob", "2026-11-20T09:00:00.000000+00:00", "[]"),
+        ],
+    )
+    c.execute(
+        "INSERT INTO audit_log (at, actor, action, post_id) VALUES (?, 'alice', 'verdict', 'old-fake')",
+        ("2026-11-20T08:00:00.000000+00:00",),
+    )
+    c.commit()
+    c.close()
+    return path
+
+
+def test_version_1_store_is_read_as_is_then_migrated_in_place(tmp_path):
+    path = _v1_store(tmp_path / "v1.sqlite")
+    # read-only readers (the report, training) read an old store without touching it
+    labels = verdicts_as_labels(path)
+    assert labels.set_index("post_id")["hard_case"].to_dict() == {"old-fake": "", "old-ok": ""}
+    ro = S.connect_readonly(path)
+    assert S.get_verdict(ro, "old-ok")["genuine_group"] is None
+    ro.close()
+    c = sqlite3.connect(path)
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 1
+    c.close()
+
+    conn = S.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == S.SCHEMA_VERSION == 2
+    # the verdicts and the audit log are kept
+    assert [v["post_id"] for v in S.iter_verdicts(conn)] == ["old-fake", "old-ok"]
+    old = S.get_verdict(conn, "old-ok")
+    assert (old["verdict"], old["note"], old["reviewer"], old["genuine_group"]) == (
+        "clear",
+        "own photo",
+        "bob",
+        None,
+    )
+    assert len(S.audit_entries(conn, post_id="old-fake")) == 1
+    # the migrated table has the new column with its CHECK, like a new store's
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("UPDATE verdicts SET genuine_group = 'bought_it' WHERE post_id = 'old-ok'")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("UPDATE verdicts SET genuine_group = 'launch_burst' WHERE post_id = 'old-fake'")
+    assert S.record_verdict(
+        conn, _ctx("old-ok"), "clear", reviewer="bob", note="own photo", genuine_group="viral_genuine"
+    )
+    conn.close()
+    fresh = S.connect(tmp_path / "new.sqlite")
+    cols = [r[1] for r in fresh.execute("PRAGMA table_info(verdicts)")]
+    fresh.close()
+    conn = S.connect(path)  # a second open is a no-op
+    assert [r[1] for r in conn.execute("PRAGMA table_info(verdicts)")] == cols
+    assert S.get_verdict(conn, "old-ok")["genuine_group"] == "viral_genuine"
+    conn.close()
+    assert verdicts_as_labels(path).set_index("post_id")["hard_case"].to_dict() == {
+        "old-fake": "",
+        "old-ok": "viral_genuine",
+    }
+
+
+def test_newer_schema_is_refused_read_only_too(tmp_path):
+    path = tmp_path / "future.sqlite"
+    c = sqlite3.connect(path)
+    c.execute("CREATE TABLE verdicts (post_id TEXT)")
+    c.execute("PRAGMA user_version = 3")
+    c.close()
+    with pytest.raises(S.StoreError, match="newer"):
+        S.connect(path)
+    with pytest.raises(S.StoreError, match="newer"):
+        S.connect_readonly(path)
+    with pytest.raises(S.StoreError, match="newer"):
+        verdicts_as_labels(path)
+
+
+def test_genuine_group_is_checked(tmp_path):
+    conn = S.connect()
+    with pytest.raises(S.StoreError, match="genuine_group"):
+        S.record_verdict(conn, _ctx(), "clear", reviewer="a", genuine_group="bought_it")
+    with pytest.raises(S.StoreError, match="cleared"):
+        S.record_verdict(conn, _ctx(), "confirm", reviewer="a", genuine_group="launch_burst")
+    assert S.get_verdict(conn, "p1") is None
+    # the database refuses it even when the code is bypassed
+    S.record_verdict(conn, _ctx(), "clear", reviewer="a", genuine_group="launch_burst")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("UPDATE verdicts SET genuine_group = '<script>' WHERE post_id = 'p1'")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("UPDATE verdicts SET verdict = 'confirm' WHERE post_id = 'p1'")
+    # a confirm replaces the group with none
+    S.record_verdict(conn, _ctx(), "confirm", reviewer="a")
+    assert S.get_verdict(conn, "p1")["genuine_group"] is None
+    conn.close()
+
+
+def test_changing_only_the_group_is_audited(tmp_path):
+    conn = S.connect()
+    assert S.record_verdict(conn, _ctx(), "clear", reviewer="a", note="n")
+    assert S.record_verdict(conn, _ctx(), "clear", reviewer="a", note="n", genuine_group="launch_burst")
+    assert not S.record_verdict(
+        conn, _ctx(), "clear", reviewer="b", note="n", genuine_group="launch_burst"
+    )
+    assert S.record_verdict(conn, _ctx(), "clear", reviewer="b", note="n", genuine_group="")
+    log = S.audit_entries(conn, post_id="p1")
+    assert [e["action"] for e in log] == ["verdict", "verdict_changed", "verdict_changed"]
+    assert log[0]["details"]["genuine_group"] is None
+    assert log[1]["details"]["genuine_group"] == "launch_burst"
+    assert log[1]["details"]["previous"]["genuine_group"] is None
+    assert log[2]["details"]["previous"]["genuine_group"] == "launch_burst"
+    assert log[2]["details"]["genuine_group"] is None and log[2]["actor"] == "b"
+    conn.close()
+
+
+def test_labels_carry_hard_case(tmp_path):
+    conn = S.connect()
+    for pid, verdict, group in [
+        ("p1", "clear", "disclosed_partnership"),
+        ("p2", "clear", "launch_burst"),
+        ("p3", "clear", "viral_genuine"),
+        ("p4", "clear", "reported_genuine"),
+        ("p5", "clear", "other_genuine"),
+        ("p6", "clear", None),
+        ("p7", "confirm", None),
+    ]:
+        S.record_verdict(conn, _ctx(pid), verdict, reviewer="a", genuine_group=group)
+    conn.close()
+    labels = verdicts_as_labels()
+    assert labels["hard_case"].tolist() == [
+        "disclosed_partnership",
+        "launch_burst",
+        "viral_genuine",
+        "reported_genuine",
+        "",
+        "",
+        "",
+    ]
+    assert labels["hard_case"].dtype == object and labels["label"].tolist() == [0] * 6 + [1]
+    assert set(labels["hard_case"]) - {""} == set(S.HARD_CASE_GROUPS)
+    assert set(S.GENUINE_GROUPS) == {*S.HARD_CASE_GROUPS, "other_genuine"}
+
+
+ACTIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["p1", "p2"]),
+        st.sampled_from(S.VERDICTS),
+        st.sampled_from(["", "note", "<b>x</b>"]),
+        st.sampled_from([None, *S.GENUINE_GROUPS]),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(ACTIONS)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_verdict_sequences_property(actions):
+    """Any sequence of verdicts: the row is the last one, every change (and only a
+    change) is audited with the previous value, labels follow the last verdict."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "store.sqlite"
+        conn = S.connect(path)
+        state: dict[str, tuple] = {}
+        audits: dict[str, int] = {}
+        for pid, verdict, note, group in actions:
+            if verdict == "confirm":
+                group = None
+            changed = S.record_verdict(
+                conn, _ctx(pid), verdict, reviewer="a", note=note, genuine_group=group
+            )
+            assert changed == (state.get(pid) != (verdict, note, group))
+            if changed:
+                audits[pid] = audits.get(pid, 0) + 1
+                log = S.audit_entries(conn, post_id=pid)
+                if pid in state:
+                    prev = log[-1]["details"]["previous"]
+                    assert (prev["verdict"], prev["note"], prev["genuine_group"]) == state[pid]
+            state[pid] = (verdict, note, group)
+        for pid, (verdict, note, group) in state.items():
+            v = S.get_verdict(conn, pid)
+            assert (v["verdict"], v["note"], v["genuine_group"]) == (verdict, note, group)
+            assert len(S.audit_entries(conn, post_id=pid)) == audits[pid]
+        conn.close()
+        labels = verdicts_as_labels(path).set_index("post_id")
+        for pid, (verdict, _, group) in state.items():
+            expect = group if verdict == "clear" and group in S.HARD_CASE_GROUPS else ""
+            assert labels.loc[pid, "hard_case"] == expect
+            assert labels.loc[pid, "label"] == int(verdict == "confirm")
+
+
+def test_a_failed_migration_changes_nothing(tmp_path):
+    path = tmp_path / "odd.sqlite"
+    c = sqlite3.connect(path)
+    c.executescript(V1_VERDICTS)
+    # an odd version-1 file: no audit log, and a view squatting on one of its index names;
+    # the migration creates audit_log, then fails on the index and must undo everything
+    c.executescript(
+        "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; "
+        "DROP TABLE audit_log; CREATE VIEW audit_brand AS SELECT 1 AS x;"
+    )
+    c.close()
+    with pytest.raises(sqlite3.OperationalError, match="audit_brand"):
+        S.connect(path)
+    c = sqlite3.connect(path)
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log'").fetchone()[0] == 0
+    assert "genuine_group" not in {r[1] for r in c.execute("PRAGMA table_info(verdicts)")}
+    c.close()

@@ -9,8 +9,10 @@ Tables
 ``verdicts``   one row per post: its current verdict (``confirm`` / ``clear``),
                who gave it, when, the note, and what the model said (name,
                version, run, probability) with the post's brands, author and
-               export date. Changing a verdict updates the row; the previous
-               value stays in the audit log.
+               export date, and for a cleared post optionally *why* it is
+               genuine (``genuine_group``, one of :data:`GENUINE_GROUPS`).
+               Changing a verdict updates the row; the previous value stays in
+               the audit log.
 ``violations`` one row per (brand, post), ``UNIQUE``: recording it again never
                deducts twice. ``status`` is ``active`` (costs points),
                ``exempt`` (a declared partnership: legitimate, no points) or
@@ -20,6 +22,11 @@ Tables
 
 Every write happens in one ``BEGIN IMMEDIATE`` transaction, so two reviewers
 (or the review page and ``fakeugc ledger sync``) never interleave half-changes.
+
+Schema versions (``PRAGMA user_version``): 1 the first release; 2 adds
+``verdicts.genuine_group``. :func:`connect` migrates an older store in place
+(its verdicts are kept); :func:`connect_readonly` reads an older store as it is
+(no group). A store newer than this code is refused.
 """
 
 from __future__ import annotations
@@ -36,11 +43,23 @@ import pandas as pd
 
 from fakeugc.settings import get_settings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 VERDICTS = ("confirm", "clear")
-LABEL_COLUMNS = ["post_id", "label", "labelled_at", "fraud_type", "split"]
+#: the hard genuine groups training watches (and up-weights): a cleared post in one
+#: of them is a ``hard_case`` in the labels
+HARD_CASE_GROUPS = ("disclosed_partnership", "launch_burst", "viral_genuine", "reported_genuine")
+#: why a cleared post is genuine; ``other_genuine`` is not a hard case
+GENUINE_GROUPS = (*HARD_CASE_GROUPS, "other_genuine")
+LABEL_COLUMNS = ["post_id", "label", "labelled_at", "fraud_type", "split", "hard_case"]
 #: ``fraud_type`` of a confirmed verdict in the labels shape
 CONFIRMED_FRAUD_TYPE = "analyst_confirmed"
+
+_GROUP_LIST = ", ".join(f"'{g}'" for g in GENUINE_GROUPS)
+#: the column as created by a new store and added by the version 1 → 2 migration
+_GENUINE_GROUP_COLUMN = (
+    "genuine_group TEXT CHECK (genuine_group IS NULL OR "
+    f"(verdict = 'clear' AND genuine_group IN ({_GROUP_LIST})))"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -57,7 +76,8 @@ CREATE TABLE IF NOT EXISTS verdicts (
     account_id            TEXT,
     export_date           TEXT,
     published_at          TEXT,
-    disclosed_partnership INTEGER CHECK (disclosed_partnership IN (0, 1))
+    disclosed_partnership INTEGER CHECK (disclosed_partnership IN (0, 1)),
+    {genuine_group_column}
 );
 CREATE TABLE IF NOT EXISTS violations (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -93,7 +113,7 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-"""
+""".replace("{genuine_group_column}", _GENUINE_GROUP_COLUMN)
 
 
 class StoreError(Exception):
@@ -130,30 +150,69 @@ def connect(store_path: str | Path | None = None) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
+    try:
+        version = _user_version(conn)
+        _check_not_newer(path, version)
+        if version < SCHEMA_VERSION:
+            with transaction(conn):
+                # read again under the write lock: another process may have migrated
+                version = _user_version(conn)
+                _check_not_newer(path, version)
+                if version < SCHEMA_VERSION:
+                    _migrate(conn)
+    except BaseException:
         conn.close()
+        raise
+    return conn
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _check_not_newer(path: Path, version: int) -> None:
+    if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path}: store schema version {version} is newer than this fakeugc "
             f"understands ({SCHEMA_VERSION}); upgrade fakeugc"
         )
-    if version < SCHEMA_VERSION:
-        try:
-            conn.executescript(
-                "BEGIN IMMEDIATE;" + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            )
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            conn.close()
-            raise
-    return conn
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of ``script`` (triggers kept whole), to run inside a transaction."""
+    buf = ""
+    for part in script.split(";"):
+        buf += part + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n;"):
+                yield buf.strip()
+            buf = ""
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring an older store up to :data:`SCHEMA_VERSION` (inside a transaction).
+
+    0 (a new file): the whole schema. 1 → 2: ``verdicts.genuine_group`` is added
+    (existing verdicts get none). ``CREATE … IF NOT EXISTS`` makes the script safe
+    to run on an older store too (it only adds what is missing).
+    """
+    for stmt in _statements(_SCHEMA):
+        conn.execute(stmt)
+    if "genuine_group" not in _columns(conn, "verdicts"):  # 1 → 2
+        conn.execute(f"ALTER TABLE verdicts ADD COLUMN {_GENUINE_GROUP_COLUMN}")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def connect_readonly(store_path: str | Path | None = None) -> sqlite3.Connection | None:
     """Open an existing store read-only; ``None`` when there is no store (nothing recorded yet).
 
     Never creates the file: a report on a machine without a store shows "no ledger".
+    An older store (version 1) is read as it is, never migrated: its verdicts have no
+    ``genuine_group`` (readers here see ``None``); a newer one is refused.
     """
     path = resolve_store_path(store_path)
     if not path.is_file():
@@ -167,11 +226,15 @@ def connect_readonly(store_path: str | Path | None = None) -> sqlite3.Connection
     except sqlite3.DatabaseError as e:
         conn.close()
         raise StoreError(f"{path}: not a fakeugc store ({e})") from e
-    if version != SCHEMA_VERSION:
+    if version == 0:
         conn.close()
-        if version == 0:
-            return None
-        raise StoreError(f"{path}: store schema version {version}, expected {SCHEMA_VERSION}")
+        return None
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(
+            f"{path}: store schema version {version} is newer than this fakeugc "
+            f"understands ({SCHEMA_VERSION}); upgrade fakeugc"
+        )
     return conn
 
 
@@ -250,6 +313,7 @@ _VERDICT_FIELDS = (
     "export_date",
     "published_at",
     "disclosed_partnership",
+    "genuine_group",
 )
 
 
@@ -260,16 +324,27 @@ def record_verdict(
     *,
     reviewer: str,
     note: str = "",
+    genuine_group: str | None = None,
     at: datetime | str | None = None,
 ) -> bool:
     """Set a post's verdict. Returns ``True`` when something changed.
 
-    Giving the same verdict with the same note again changes nothing (no new
-    audit entry); a different verdict or note updates the row and the audit log
-    keeps the previous one.
+    ``genuine_group`` says why a *cleared* post is genuine (one of
+    :data:`GENUINE_GROUPS`, or ``None`` / ``""`` for no reason given); a confirm
+    never has one. Giving the same verdict with the same note and group again
+    changes nothing (no new audit entry); a different verdict, note or group
+    updates the row and the audit log keeps the previous one.
     """
     if verdict not in VERDICTS:
         raise StoreError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+    genuine_group = genuine_group or None
+    if genuine_group is not None:
+        if genuine_group not in GENUINE_GROUPS:
+            raise StoreError(
+                f"genuine_group must be one of {GENUINE_GROUPS}, got {genuine_group!r}"
+            )
+        if verdict != "clear":
+            raise StoreError("only a cleared post has a genuine_group")
     if not ctx.post_id:
         raise StoreError("verdict without a post_id")
     reviewer = (reviewer or "").strip() or "unknown"
@@ -291,10 +366,16 @@ def record_verdict(
         "export_date": ctx.export_date,
         "published_at": ctx.published_at,
         "disclosed_partnership": dp,
+        "genuine_group": genuine_group,
     }
     with transaction(conn):
         old = conn.execute("SELECT * FROM verdicts WHERE post_id = ?", (ctx.post_id,)).fetchone()
-        if old is not None and old["verdict"] == verdict and old["note"] == note:
+        if (
+            old is not None
+            and old["verdict"] == verdict
+            and old["note"] == note
+            and old["genuine_group"] == genuine_group
+        ):
             return False
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
@@ -307,6 +388,7 @@ def record_verdict(
         details = {
             "verdict": verdict,
             "note": note,
+            "genuine_group": genuine_group,
             "probability": row["probability"],
             "brand_ids": list(ctx.brand_ids),
             "account_id": ctx.account_id,
@@ -317,6 +399,7 @@ def record_verdict(
             details["previous"] = {
                 "verdict": old["verdict"],
                 "note": old["note"],
+                "genuine_group": old["genuine_group"],
                 "reviewer": old["reviewer"],
                 "at": old["at"],
             }
@@ -336,6 +419,7 @@ def record_verdict(
 def _verdict_dict(r: sqlite3.Row) -> dict:
     d = dict(r)
     d["brand_ids"] = json.loads(d.get("brand_ids") or "[]")
+    d.setdefault("genuine_group", None)  # a version-1 store read as it is
     if d.get("disclosed_partnership") is not None:
         d["disclosed_partnership"] = bool(d["disclosed_partnership"])
     return d
@@ -369,12 +453,19 @@ def verdicts_as_labels(store_path: str | Path | None = None) -> pd.DataFrame:
 
     ``post_id`` (str), ``label`` (int64: 1 = confirmed fake, 0 = cleared),
     ``labelled_at`` (datetime64[ns, UTC]: when the verdict was given),
-    ``fraud_type`` (``"analyst_confirmed"`` for 1, ``""`` for 0) and ``split``
-    (``""``). One row per post (its current verdict), sorted by ``post_id``.
-    With no store (or no verdicts) the frame is empty with the same columns
-    and dtypes. ``store_path`` defaults to ``get_settings().store_path``.
+    ``fraud_type`` (``"analyst_confirmed"`` for 1, ``""`` for 0), ``split``
+    (``""``) and ``hard_case`` (str: for a cleared post the analyst's group when it
+    is one of :data:`HARD_CASE_GROUPS`, else ``""``; ``other_genuine``, no group
+    and confirmed posts are ``""``), the optional column the synthetic
+    generator also writes and training reads. All strings are ``object`` dtype.
+    One row per post (its current verdict), sorted by ``post_id``. With no store
+    (or no verdicts) the frame is empty with the same columns and dtypes.
+    ``store_path`` defaults to ``get_settings().store_path``.
     """
     v = verdicts_frame(store_path)
+    cleared = (v["verdict"] == "clear").to_numpy(dtype=bool)
+    group = v["genuine_group"].to_numpy(dtype=object)
+    hard = [g if c and g in HARD_CASE_GROUPS else "" for c, g in zip(cleared, group, strict=True)]
     out = pd.DataFrame(
         {
             "post_id": v["post_id"].astype(str).to_numpy(),
@@ -387,13 +478,13 @@ def verdicts_as_labels(store_path: str | Path | None = None) -> pd.DataFrame:
             .astype(object)
             .to_numpy(),
             "split": [""] * len(v),
+            "hard_case": hard,
         },
         columns=LABEL_COLUMNS,
     )
     out["labelled_at"] = out["labelled_at"].astype("datetime64[ns, UTC]")
-    out["post_id"] = out["post_id"].astype(object)
-    out["fraud_type"] = out["fraud_type"].astype(object)
-    out["split"] = out["split"].astype(object)
+    for c in ("post_id", "fraud_type", "split", "hard_case"):
+        out[c] = out[c].astype(object)
     return out.sort_values("post_id", kind="stable").reset_index(drop=True)
 
 
