@@ -125,6 +125,7 @@ def test_export_labels_cli(tmp_path, capsys):
     assert main(["review", "export-labels", "--out", str(out)]) == 0
     assert "2 labels" in capsys.readouterr().out
     df = pd.read_parquet(out)
-    assert list(df.columns) == ["post_id", "label", "labelled_at", "fraud_type", "split"]
+    assert list(df.columns) == ["post_id", "label", "labelled_at", "fraud_type", "split", "hard_case"]
     assert df.set_index("post_id")["label"].to_dict() == {"p1": 1, "p2": 0}
+    assert df["hard_case"].tolist() == ["", ""]
     assert main(["review", "export-labels"]) == 2
