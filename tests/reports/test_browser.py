@@ -164,9 +164,23 @@ def test_review_page_confirm_and_clear(page, tmp_path):
             )
             == "8"
         )
+        # why genuine: a labelled select between Confirm and Clear, reached with Tab
+        partner = page.locator("article[data-post-id='partner-post']")
+        assert partner.get_by_test_id("genuine-group").input_value() == "disclosed_partnership"
         row = page.locator("article[data-post-id='clear-me']")
+        why = row.get_by_label("why is this post genuine")
+        assert why.input_value() == ""
+        row.get_by_test_id("confirm").focus()
+        page.keyboard.press("Tab")
+        assert why.evaluate("el => el === document.activeElement")
+        why.select_option("viral_genuine")
+        page.keyboard.press("Tab")
+        assert row.get_by_test_id("clear").evaluate("el => el === document.activeElement")
         with page.expect_navigation():
-            row.get_by_test_id("clear").click()
+            page.keyboard.press("Enter")
+        assert "Cleared post clear-me (went viral)" in page.get_by_test_id("done").inner_text()
+        row = page.locator("article[data-post-id='clear-me']")
+        assert row.get_by_test_id("genuine-group").input_value() == "viral_genuine"
         assert (
             page.locator("article[data-post-id='clear-me'] [data-testid=verdict-state]")
             .inner_text()
@@ -191,6 +205,7 @@ def test_review_page_confirm_and_clear(page, tmp_path):
         "alice",
     )
     assert (v2["verdict"], v2["reviewer"], v2["model_version"]) == ("clear", "alice", "3")
+    assert v2["genuine_group"] == "viral_genuine" and v1["genuine_group"] is None
     st = {s.brand_id: s for s in L.brand_statuses(conn, L.load_rules())}
     assert st["brand-a"].points == 8 and st["brand-a"].tier == "warning"
     assert st["brand-b"].points == 8 and "brand-c" not in st
@@ -198,5 +213,9 @@ def test_review_page_confirm_and_clear(page, tmp_path):
     labels = verdicts_as_labels(store)
     assert labels.set_index("post_id")["label"].to_dict() == {"clear-me": 0, "confirm-me": 1}
     assert set(labels["fraud_type"]) == {"", "analyst_confirmed"}
+    assert labels.set_index("post_id")["hard_case"].to_dict() == {
+        "clear-me": "viral_genuine",
+        "confirm-me": "",
+    }
     # the ledger agrees after a sync, and a second sync changes nothing
     assert L.sync(store)["violation_recorded"] == 0

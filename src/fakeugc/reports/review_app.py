@@ -5,8 +5,11 @@ A small Flask app bound to 127.0.0.1. It lists a night's flagged posts
 verdict is stored in the analysts' store with the model version, brands,
 author and export date of the scored post; a confirm on a post with brands
 records violations through the ledger at once (idempotent), a clear revokes
-them. Verdicts become training labels through
-:func:`fakeugc.reports.store.verdicts_as_labels`.
+them. Next to Clear a select says *why* the post is genuine (a hard genuine
+group, :data:`fakeugc.reports.store.GENUINE_GROUPS`; preselected to
+``disclosed_partnership`` for a post the scores mark as a declared partnership);
+it is stored with a clear and ignored with a confirm. Verdicts become training
+labels (with ``hard_case``) through :func:`fakeugc.reports.store.verdicts_as_labels`.
 
 The page has no JavaScript. Forms carry a per-process token (another site open
 in the analyst's browser cannot post verdicts), requests for any host but
@@ -32,6 +35,15 @@ from fakeugc.reports.svg import clean_text, esc, sparkline
 
 PAGE_SIZE = 200
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+#: the "why genuine" choices next to Clear, in the order shown
+GROUP_LABELS = {
+    "": "why genuine: not said",
+    "disclosed_partnership": "declared partnership",
+    "launch_burst": "product-launch burst",
+    "viral_genuine": "went viral",
+    "reported_genuine": "reported by users",
+    "other_genuine": "other reason",
+}
 
 CSS = """
 body{margin:0;font:14px/1.45 system-ui,"Noto Sans CJK SC","WenQuanYi Zen Hei",sans-serif,
@@ -53,6 +65,8 @@ article.confirm{border-left:5px solid #d4343b}article.clear{border-left:5px soli
 .badge.partner{background:#e4f4ea;color:#1f6b3a}
 form.verdict{display:flex;gap:8px;align-items:center;margin-top:6px}
 form.verdict input[name=note]{flex:1;font:inherit;padding:3px 6px}
+form.verdict select{font:inherit;padding:2px 4px}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 button{font:inherit;padding:3px 12px;border-radius:4px;border:1px solid #9ca3af;cursor:pointer}
 button.confirm{background:#d4343b;color:#fff;border-color:#b02a30}
 button.clear{background:#2f8f4e;color:#fff;border-color:#23703c}
@@ -259,8 +273,13 @@ def create_app(
         post_id = request.form.get("post_id", "")
         v = request.form.get("verdict", "")
         note = clean_text(request.form.get("note", ""))[:2000]
+        group = request.form.get("genuine_group", "")
         if v not in S.VERDICTS:
             abort(400, "verdict must be confirm or clear")
+        if group and group not in S.GENUINE_GROUPS:
+            abort(400, "unknown genuine group")
+        if v != "clear":
+            group = ""  # the select sits in the same form: a confirm has no group
         i = scored_index.get(post_id)
         if i is None:
             abort(404, "post not in this night's scores")
@@ -269,7 +288,7 @@ def create_app(
         conn = S.connect(store)
         try:
             with S.transaction(conn):
-                S.record_verdict(conn, ctx, v, reviewer=who, note=note)
+                S.record_verdict(conn, ctx, v, reviewer=who, note=note, genuine_group=group or None)
                 L.reconcile_post(conn, post_id, actor=who)
         finally:
             conn.close()
@@ -300,8 +319,11 @@ def _done_message(post_id: str, v: str, store: Path, rules: L.BrandPointsRules) 
         verdict = S.get_verdict(conn, post_id)
         if verdict is None:
             return ""
+        group = verdict.get("genuine_group")
         parts = [
-            f"{'Confirmed' if verdict['verdict'] == 'confirm' else 'Cleared'} post {esc(post_id)}."
+            f"{'Confirmed' if verdict['verdict'] == 'confirm' else 'Cleared'} post {esc(post_id)}"
+            + (f" ({esc(GROUP_LABELS.get(group, group))})" if group else "")
+            + "."
         ]
         for b in verdict["brand_ids"]:
             st = L.brand_statuses(conn, rules, brand_id=b)
@@ -322,17 +344,22 @@ def _done_message(post_id: str, v: str, store: Path, rules: L.BrandPointsRules) 
 def _post_html(r, verdict: dict | None, token: str) -> str:
     pid = str(r["post_id"])
     state = verdict["verdict"] if verdict else "pending"
+    group = (verdict or {}).get("genuine_group") or ""
     badge = (
         f'<span class="badge {esc(state)}" data-testid="verdict-state">{esc(state)}'
         + (f" by {esc(verdict['reviewer'])}" if verdict else "")
+        + (
+            f' · <span data-testid="verdict-group">{esc(GROUP_LABELS.get(group, group))}</span>'
+            if group
+            else ""
+        )
         + "</span>"
     )
     dp = r["disclosed_partnership"]
-    partner = (
-        '<span class="badge partner">declared partnership</span>'
-        if dp is not None and not pd.isna(dp) and bool(dp)
-        else ""
-    )
+    declared = dp is not None and not pd.isna(dp) and bool(dp)
+    partner = '<span class="badge partner">declared partnership</span>' if declared else ""
+    # the select shows the stored group of a cleared post, else a guess from the scores
+    chosen = group if state == "clear" else ("disclosed_partnership" if declared else "")
     reasons = "".join(f"<li>{esc(x)}</li>" for x in list(r["reasons"])[:5])
     body = clean_text(r["body"])[:3000]
     cluster = (
@@ -362,8 +389,22 @@ def _post_html(r, verdict: dict | None, token: str) -> str:
         f'<input name="note" data-testid="note" placeholder="note (why)" value="{esc(note)}" '
         f'maxlength="2000">'
         f'<button class="confirm" name="verdict" value="confirm" data-testid="confirm">Confirm fake'
-        f'</button><button class="clear" name="verdict" value="clear" data-testid="clear">Clear'
+        f"</button>{_group_select(chosen)}"
+        f'<button class="clear" name="verdict" value="clear" data-testid="clear">Clear'
         f"</button></form></article>"
+    )
+
+
+def _group_select(chosen: str) -> str:
+    """The "why genuine" select sent with Clear (a native select: keyboard usable)."""
+    opts = "".join(
+        f'<option value="{esc(g)}"{" selected" if g and g == chosen else ""}>{esc(lab)}</option>'
+        for g, lab in GROUP_LABELS.items()
+    )
+    return (
+        '<label><span class="sr">why is this post genuine (sent with Clear)</span>'
+        f'<select name="genuine_group" data-testid="genuine-group" title="why genuine (sent with Clear)">'
+        f"{opts}</select></label>"
     )
 
 
