@@ -399,3 +399,29 @@ def test_a_failed_migration_changes_nothing(tmp_path):
     assert c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log'").fetchone()[0] == 0
     assert "genuine_group" not in {r[1] for r in c.execute("PRAGMA table_info(verdicts)")}
     c.close()
+
+
+def test_training_join_reads_hard_case_from_verdicts(tmp_path):
+    """What ``fakeugc train`` does with the verdicts: appended to an export's labels
+    (with or without its own ``hard_case``) and joined on post_id; the analyst's row wins."""
+    from fakeugc.modeling.data import attach_labels
+    from fakeugc.modeling.metrics import per_group_table
+
+    conn = S.connect()
+    S.record_verdict(conn, _ctx("p1"), "clear", reviewer="a", genuine_group="launch_burst")
+    S.record_verdict(conn, _ctx("p2"), "confirm", reviewer="a")
+    conn.close()
+    extra = verdicts_as_labels()
+    export = pd.DataFrame(
+        {"post_id": ["p3", "p1"], "label": [0, 1], "fraud_type": ["", "x"], "split": ["", ""]}
+    )
+    for own in (None, ["viral_genuine", ""]):
+        exp = export if own is None else export.assign(hard_case=own)
+        frame = attach_labels(
+            pd.DataFrame({"post_id": ["p1", "p2", "p3"]}), pd.concat([exp, extra], ignore_index=True)
+        )
+        assert frame["label"].tolist() == [0, 1, 0]
+        hc = frame["hard_case"].fillna("").tolist()
+        assert hc == ["launch_burst", "", "" if own is None else "viral_genuine"]
+        groups = per_group_table(frame, [0.9, 0.9, 0.1], 0.5)["hard_case"]
+        assert groups["launch_burst"]["n"] == 1 and groups["launch_burst"]["flagged"] == 1
