@@ -90,6 +90,10 @@ class TrainConfig(_Strict):
     #: cache each night's tokenized frame with its context in data/interim/frames,
     #: keyed by the export files' bytes, the tokenizer and the feature code
     frame_cache: bool = True
+    #: cache the fitted feature step and the final matrices (same frames, split, seed and
+    #: feature parameters): retraining with other LightGBM, calibration or threshold
+    #: settings then skips reading and feature building
+    feature_cache: bool = True
 
     @model_validator(mode="after")
     def _known_families(self):

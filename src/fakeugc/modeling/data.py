@@ -264,14 +264,12 @@ class FrameCache:
     not a place for untrusted files: pickles execute code when loaded.
     """
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, prefix: str = "night"):
         self.folder = Path(folder)
-
-    def key(self, files_hash: str, setting_hash: str) -> str:
-        return hashlib.sha256(f"{files_hash}|{setting_hash}".encode()).hexdigest()[:32]
+        self.prefix = prefix
 
     def path(self, key: str) -> Path:
-        return self.folder / f"night-{key}.pkl"
+        return self.folder / f"{self.prefix}-{key}.pkl"
 
     def load(self, key: str):
         p = self.path(key)
@@ -352,8 +350,46 @@ def _sum_stats(per_night: list[dict]) -> dict:
     return total
 
 
+@dataclass
+class NightPlan:
+    """The nights to build: their folders, files, file digests and cache keys."""
+
+    sources: list[Path]
+    files: dict[str, dict[str, list[Path]]]
+    digests: dict[str, str]
+    jobs: list[_NightJob]
+
+    @property
+    def key(self) -> str:
+        """One hash of every night's key: the frames' content address."""
+        return hashlib.sha256("|".join(j.key for j in self.jobs).encode()).hexdigest()
+
+
+def plan_nights(paths, tokenizer, families, pipeline=None) -> NightPlan:
+    """Find the nights, hash their files, and key each night for the cache: the key
+    covers the night's file bytes, the tokenizer (jieba user words, HMM), the families
+    and their context parameters, and :func:`feature_code_fingerprint`."""
+    from fakeugc.io.reader import discover_exports
+
+    sources = discover_exports(paths)
+    files = {str(s): export_files(s) for s in sources}
+    digests = {str(p): _hash_files([p]) for s in sources
+               for ps in files[str(s)].values() for p in ps}
+    setting = hashlib.sha256("|".join([
+        feature_code_fingerprint(), repr(tuple(tokenizer.user_words)), repr(tokenizer.hmm),
+        repr(list(families)), _context_settings(families, pipeline)]).encode()).hexdigest()
+    jobs = []
+    for s in sources:
+        fh = hashlib.sha256("|".join(
+            f"{n}:{digests[str(p)]}" for n, ps in sorted(files[str(s)].items())
+            for p in ps).encode()).hexdigest()
+        jobs.append(_NightJob(str(s), hashlib.sha256(f"{fh}|{setting}".encode()).hexdigest()[:32]))
+    return NightPlan(list(sources), files, digests, jobs)
+
+
 def prepare_nights(paths, tokenizer, families, pipeline=None, extra_labels=None,
                    workers: int = 1, cache: FrameCache | None = None,
+                   plan: NightPlan | None = None,
                    ) -> tuple[NightFrames, ExportLineage, dict]:
     """Every night of the exports as a tokenized post frame with context and labels.
 
@@ -364,28 +400,8 @@ def prepare_nights(paths, tokenizer, families, pipeline=None, extra_labels=None,
     twice. Returns the frames, the lineage and what the cache did
     (``{"hits": n, "misses": n}``).
     """
-    from fakeugc.io.reader import discover_exports
-
-    sources = discover_exports(paths)
-    files = {str(s): export_files(s) for s in sources}
-    all_files = [p for s in sources for ps in files[str(s)].values() for p in ps]
-    digests = {}
-    for p in all_files:
-        digests[str(p)] = _hash_files([p])
-    jobs = []
-    if cache is not None:
-        setting = hashlib.sha256("|".join([
-            feature_code_fingerprint(), repr(tuple(tokenizer.user_words)), repr(tokenizer.hmm),
-            repr(list(families)), _context_settings(families, pipeline)]).encode()).hexdigest()
-    for s in sources:
-        key = None
-        if cache is not None:
-            fh = hashlib.sha256("|".join(
-                f"{n}:{digests[str(p)]}" for n, ps in sorted(files[str(s)].items())
-                for p in ps).encode()).hexdigest()
-            key = cache.key(fh, setting)
-        jobs.append(_NightJob(str(s), key))
-
+    plan = plan or plan_nights(paths, tokenizer, families, pipeline)
+    sources, files, digests, jobs = plan.sources, plan.files, plan.digests, plan.jobs
     results: list[dict | None] = [None] * len(jobs)
     hits = 0
     if cache is not None:

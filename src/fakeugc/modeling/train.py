@@ -39,6 +39,7 @@ from fakeugc.modeling.data import (
     brand_vocabulary,
     first_night_posts,
     frame_cache_dir,
+    plan_nights,
     prepare_nights,
     read_brands,
 )
@@ -207,6 +208,37 @@ def run_ablation(parts: dict, cfg: TrainConfig, feature_names: list[str]) -> pd.
     return pd.DataFrame(rows).round(4)
 
 
+#: post-frame columns nothing reads once the feature matrices exist
+HEAVY_COLUMNS = ("tokens", "text_raw", "text_norm", "title", "body", "account_bio",
+                 "report_times", "report_reasons")
+
+
+def slim_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without its text, tokens and exposure curves (``curve_hours`` stays)."""
+    heavy = [c for c in frame.columns
+             if c in HEAVY_COLUMNS or (c.startswith("curve_") and c != "curve_hours")]
+    return frame.drop(columns=heavy)
+
+
+def features_cache_key(plan, cfg: TrainConfig, pipeline, extra_labels) -> str:
+    """What decides the final feature matrices: the nights' keys (data, tokenizer,
+    feature code), the split and seed, the families and every feature step's
+    parameters, the extra labels, and the code that splits and fits."""
+    h = hashlib.sha256(plan.key.encode())
+    h.update(json.dumps({"split": cfg.split.model_dump(), "seed": cfg.seed,
+                         "families": list(cfg.families),
+                         "text_model_splits": cfg.text_model_splits}, sort_keys=True).encode())
+    union = pipeline.named_steps["features"]
+    steps = {name: step.get_params(deep=False) for name, step in union.transformer_list}
+    h.update(json.dumps(steps, sort_keys=True, default=repr, ensure_ascii=False).encode())
+    if extra_labels is not None and not extra_labels.empty:
+        h.update(pd.util.hash_pandas_object(extra_labels.reset_index(drop=True).astype(str),
+                                            index=True).to_numpy().tobytes())
+    for mod in (__file__, Path(__file__).with_name("split.py")):
+        h.update(Path(mod).read_bytes())
+    return h.hexdigest()[:32]
+
+
 def _reference_histograms(X: pd.DataFrame, prob: np.ndarray) -> dict:
     from fakeugc.reports.drift import reference_histogram
 
@@ -278,17 +310,34 @@ def train(
     tokenizer = pipeline.named_steps["tokenize"].fit(first_posts)
 
     t = time.perf_counter()
-    cache = FrameCache(frame_cache_dir()) if cfg.frame_cache else None
-    nf, export, cache_info = prepare_nights(sources, tokenizer, cfg.families, pipeline,
-                                            extra_labels, workers=cfg.workers, cache=cache)
-    timings["read_frames_and_context"] = time.perf_counter() - t
-    cache_info["state"] = ("off" if cache is None else "hit" if not cache_info["misses"]
-                           else "miss" if not cache_info["hits"] else "partial")
-    lab = nf.labelled
-    del nf  # the labelled posts are all training needs from here on
-    if lab.empty or lab["label"].nunique() < 2:
-        raise ValueError("training needs labelled posts of both classes")
-    lab["split_window"] = assign_split(lab, cfg.split, cfg.seed).to_numpy()
+    plan = plan_nights(sources, tokenizer, cfg.families, pipeline)
+    timings["hash_exports"] = time.perf_counter() - t
+    fcache = FrameCache(frame_cache_dir(), prefix="features") if cfg.feature_cache else None
+    fkey = features_cache_key(plan, cfg, pipeline, extra_labels) if fcache else None
+    t = time.perf_counter()
+    hit = fcache.load(fkey) if fcache else None
+    if hit is not None:
+        # the same frames, split and fitted feature step as a run before: its matrices
+        pipeline.steps[-1] = ("features", hit["features"])
+        lab, sample, export, feature_names = hit["lab"], hit["sample"], hit["lineage"], \
+            hit["feature_names"]
+        parts = {w: (X, y, lab[lab["split_window"] == w]) for w, (X, y) in hit["parts"].items()}
+        cache_info = {"hits": 0, "misses": 0, "state": "not needed"}
+        timings["feature_cache_load"] = time.perf_counter() - t
+    else:
+        cache = FrameCache(frame_cache_dir()) if cfg.frame_cache else None
+        nf, export, cache_info = prepare_nights(sources, tokenizer, cfg.families, pipeline,
+                                                extra_labels, workers=cfg.workers, cache=cache,
+                                                plan=plan)
+        timings["read_frames_and_context"] = time.perf_counter() - t
+        cache_info["state"] = ("off" if cache is None else "hit" if not cache_info["misses"]
+                               else "miss" if not cache_info["hits"] else "partial")
+        lab = nf.labelled
+        del nf  # the labelled posts are all training needs from here on
+        if lab.empty or lab["label"].nunique() < 2:
+            raise ValueError("training needs labelled posts of both classes")
+        lab["split_window"] = assign_split(lab, cfg.split, cfg.seed).to_numpy()
+    cache_info["features"] = "off" if fcache is None else "hit" if hit is not None else "miss"
     split_counts = {
         w: {"posts": int((lab["split_window"] == w).sum()),
             "positives": int(lab.loc[lab["split_window"] == w, "label"].sum())}
@@ -299,19 +348,34 @@ def train(
         if split_counts[w]["positives"] == 0:
             raise ValueError(f"the {w} window has no positive labels; need more days or labels")
 
-    features = pipeline.named_steps["features"]
-    t = time.perf_counter()
-    tr = lab[lab["split_window"] == "train"]
-    y_tr = tr["label"].to_numpy(dtype=int)
-    X_tr = features.fit_transform(tr, y_tr).astype("float64")
-    feature_names = list(X_tr.columns)
-    parts = {"train": (X_tr, y_tr, tr)}
-    for w in ("valid", "calibration", "test"):
-        fr = lab[lab["split_window"] == w]
-        X = features.transform(fr)[feature_names].astype("float64") if len(fr) else \
-            pd.DataFrame(columns=feature_names, dtype="float64")
-        parts[w] = (X, fr["label"].to_numpy(dtype=int), fr)
-    timings["features"] = time.perf_counter() - t
+    if hit is None:
+        features = pipeline.named_steps["features"]
+        t = time.perf_counter()
+        tr = lab[lab["split_window"] == "train"]
+        y_tr = tr["label"].to_numpy(dtype=int)
+        X_tr = features.fit_transform(tr, y_tr).astype("float64")
+        feature_names = list(X_tr.columns)
+        matrices = {"train": (X_tr, y_tr)}
+        for w in ("valid", "calibration", "test"):
+            fr = lab[lab["split_window"] == w]
+            X = features.transform(fr)[feature_names].astype("float64") if len(fr) else \
+                pd.DataFrame(columns=feature_names, dtype="float64")
+            matrices[w] = (X, fr["label"].to_numpy(dtype=int))
+        timings["features"] = time.perf_counter() - t
+        del tr, fr
+        # from here on only labels, ids and windows are read from the posts: drop the
+        # text, tokens and curves (the same on a feature-cache hit, and less memory)
+        sample = lab.head(3).copy()
+        lab = slim_frame(lab)
+        parts = {w: (X, y, lab[lab["split_window"] == w]) for w, (X, y) in matrices.items()}
+        if fcache is not None:
+            t = time.perf_counter()
+            fcache.save(fkey, {"features": features, "feature_names": feature_names,
+                               "parts": matrices, "lab": lab, "sample": sample,
+                               "lineage": export})
+            timings["feature_cache_save"] = time.perf_counter() - t
+        del matrices
+    X_tr, y_tr, tr = parts["train"]
 
     t = time.perf_counter()
     booster, params, evals = fit_booster(X_tr, y_tr, parts["valid"][0], parts["valid"][1], cfg)
@@ -339,8 +403,9 @@ def train(
     )
 
     t = time.perf_counter()
-    result = _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablation,
-                            params, evals, prob_te, split_counts, timings, register, cache_info)
+    result = _log_to_mlflow(cfg, export, exports, lab, sample, parts, bundle, evaluation,
+                            ablation, params, evals, prob_te, split_counts, timings, register,
+                            cache_info)
     timings["mlflow"] = time.perf_counter() - t
     result.timings = timings
     result.frame_cache = cache_info
@@ -350,8 +415,9 @@ def train(
     return result
 
 
-def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablation, params,
-                   evals, prob_te, split_counts, timings, register, cache_info) -> TrainResult:
+def _log_to_mlflow(cfg, export, exports, lab, sample_rows, parts, bundle, evaluation, ablation,
+                   params, evals, prob_te, split_counts, timings, register,
+                   cache_info) -> TrainResult:
     from fakeugc.modeling.pyfunc import (
         FakeUGCModel,
         model_signature,
@@ -384,6 +450,7 @@ def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablatio
             "threshold": f"{bundle.threshold:.6f}",
             "threshold_policy": cfg.threshold.policy,
             "frame_cache": cache_info["state"],
+            "feature_cache": cache_info["features"],
         })
         ds = mlflow.data.from_pandas(
             lab[["post_id", "night", "label", "split_window"]].reset_index(drop=True),
@@ -447,7 +514,7 @@ def _log_to_mlflow(cfg, export, exports, lab, parts, bundle, evaluation, ablatio
         mlflow.log_artifacts(str(tmp))
 
         bundle_path = save_bundle(bundle, tmp / "bundle")
-        sample_in = to_model_input(lab.head(3))
+        sample_in = to_model_input(sample_rows)
         model = FakeUGCModel()
         model.bundle = bundle
         sample_out = model.predict(None, sample_in)
