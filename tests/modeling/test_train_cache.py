@@ -50,11 +50,16 @@ def test_warm_runs_match_cold(exports, tmp_path, monkeypatch):
         assert X.to_numpy().tobytes() == Xw.to_numpy().tobytes()
         assert np.array_equal(y, yw)
 
-    # the same config again gives the same model
-    again = train([exports], _cfg(), register=False, keep_matrices=True)
+    # the same config again gives the same model (the ablation does not change it; its
+    # last, every-family row is that model)
+    again = train([exports], _cfg(ablation=True), register=False, keep_matrices=True)
     assert again.frame_cache["features"] == "hit"
     assert again.bundle.booster.model_to_string() == cold.bundle.booster.model_to_string()
     assert again.evaluation["overall"] == cold.evaluation["overall"]
+    assert len(again.ablation) == len(again.bundle.families)
+    last = again.ablation.iloc[-1]
+    assert last["features"] == len(again.bundle.feature_names)
+    assert last["pr_auc"] == pytest.approx(round(cold.evaluation["overall"]["pr_auc"], 4))
 
     # another feature setting: the frames come from the cache, the features are rebuilt
     other = train([exports], _cfg(text_model_splits=2), register=False, keep_matrices=True)

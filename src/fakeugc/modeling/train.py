@@ -177,10 +177,12 @@ def family_columns(feature_names: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def run_ablation(parts: dict, cfg: TrainConfig, feature_names: list[str]) -> pd.DataFrame:
+def run_ablation(parts: dict, cfg: TrainConfig, feature_names: list[str],
+                 full: tuple | None = None) -> pd.DataFrame:
     """What each family adds: content only, then +exposure, +account, +coordination,
     +feedback (cumulative), each a full booster + calibration + threshold, scored on
-    the test window."""
+    the test window. ``full`` (booster, calibrator, threshold) is the model trained on
+    every feature: the last row is that model rather than a second fit of it."""
     by_family = family_columns(feature_names)
     rows = []
     used: list[str] = []
@@ -190,10 +192,14 @@ def run_ablation(parts: dict, cfg: TrainConfig, feature_names: list[str]) -> pd.
         used = used + [family]
         cols = [c for f in used for c in by_family.get(f, [])]
         label = "content only" if used == ["content"] else "+" + family
-        booster, _, _ = fit_booster(parts["train"][0][cols], parts["train"][1],
-                                    parts["valid"][0][cols], parts["valid"][1], cfg)
-        calibrator, thr = calibrate_and_threshold(booster, parts["calibration"][0][cols],
-                                                  parts["calibration"][2], cfg)
+        if full is not None and set(cols) == set(feature_names):
+            booster, calibrator, thr = full
+            cols = list(feature_names)
+        else:
+            booster, _, _ = fit_booster(parts["train"][0][cols], parts["train"][1],
+                                        parts["valid"][0][cols], parts["valid"][1], cfg)
+            calibrator, thr = calibrate_and_threshold(booster, parts["calibration"][0][cols],
+                                                      parts["calibration"][2], cfg)
         X_te, y_te, f_te = parts["test"]
         prob = calibrator.predict(booster.predict(X_te[cols], raw_score=True))
         m = binary_metrics(y_te, prob, thr, cfg.precision_at_k)
@@ -388,7 +394,8 @@ def train(
     evaluation["split"] = split_counts
     evaluation["calibration_method"] = calibrator.method_
     t = time.perf_counter()
-    ablation = run_ablation(parts, cfg, feature_names) if cfg.ablation else pd.DataFrame()
+    ablation = (run_ablation(parts, cfg, feature_names, full=(booster, calibrator, threshold))
+                if cfg.ablation else pd.DataFrame())
     timings["ablation"] = time.perf_counter() - t
 
     prob_tr = calibrator.predict(booster.predict(X_tr, raw_score=True))
