@@ -36,9 +36,12 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from itertools import chain
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -550,6 +553,159 @@ def _pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return pd.factorize((a - a.min()) * (int(b0.max()) + 1) + b0)[0].astype(np.int64)
 
 
+def _arrow(col: pd.Series) -> pa.ChunkedArray | None:
+    """The column's Arrow data when it is Arrow-backed (``pd.ArrowDtype``), else None."""
+    if not isinstance(col.dtype, pd.ArrowDtype):
+        return None
+    data = getattr(col.array, "_pa_array", None)
+    if isinstance(data, pa.ChunkedArray):
+        return data
+    return pa.chunked_array([pa.array(col)])
+
+
+def _id_strings(col: pd.Series) -> np.ndarray:
+    arr = _arrow(col)
+    vals = np.asarray(arr.to_pylist() if arr is not None else col.to_numpy(), dtype=object)
+    return np.array([v if isinstance(v, str) else str(v) for v in vals], dtype=object)
+
+
+def _id_codes(col: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """Codes of ``str(value)`` of the given rows (equal values, equal codes)."""
+    arr = _arrow(col)
+    if arr is None:
+        return pd.factorize(col.astype(str).to_numpy()[rows])[0].astype(np.int64)
+    arr = pc.fill_null(arr.cast(pa.string()), "None").take(pa.array(rows))
+    enc = arr.combine_chunks().dictionary_encode() if arr.num_chunks != 1 else \
+        arr.chunk(0).dictionary_encode()
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _numbers(keys: pd.DataFrame, name: str, rows: np.ndarray, dtype) -> np.ndarray:
+    if name not in keys.columns:
+        return np.zeros(len(rows), dtype)
+    col = keys[name]
+    arr = _arrow(col)
+    if arr is not None:
+        v = arr.take(pa.array(rows)).to_numpy()
+        v = np.where(pd.isna(v), 0, v) if v.dtype == object or v.dtype.kind == "f" else v
+        return np.asarray(v).astype(dtype)
+    return pd.to_numeric(col, errors="coerce").fillna(0).to_numpy(dtype)[rows]
+
+
+def _list_events(keys: pd.DataFrame, name: str, rows: np.ndarray):
+    """Every non-empty string of each row's list (``_as_list`` semantics, duplicates
+    kept, in order), for ``rows`` renumbered 0..len(rows)-1: ``(row, code, names,
+    known)`` with ``names`` sorted, ``code`` indexing them, and ``known`` False when
+    no row carries a value at all (the column is missing or all None)."""
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, dtype=object), False)
+    if name not in keys.columns:
+        return empty
+    arr = _arrow(keys[name])
+    if arr is None:
+        vals = keys[name].to_numpy()[rows]
+        known = any(v is not None and not isinstance(v, float) for v in vals)
+        lists = [_as_list(v) for v in vals]
+        lengths = np.fromiter(map(len, lists), np.int64, len(lists))
+        flat = np.asarray(list(chain.from_iterable(lists)), dtype=object)
+        ev_row = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+        if not len(flat):
+            return ev_row, np.zeros(0, np.int64), np.zeros(0, dtype=object), known
+        code, names = pd.factorize(flat, sort=True)
+        return ev_row, code.astype(np.int64), np.asarray(names, dtype=object), known
+    arr = arr.take(pa.array(rows))
+    arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    known = arr.null_count < len(arr)
+    if not pa.types.is_list(arr.type) and not pa.types.is_large_list(arr.type):
+        raise TypeError(f"coordination keys: {name} must be a list column, not {arr.type}")
+    flat = pc.list_flatten(arr)
+    ev_row = pc.list_parent_indices(arr)
+    flat = flat.cast(pa.string())
+    ok = pc.and_(pc.is_valid(flat), pc.greater(pc.utf8_length(flat), 0))
+    ok = pc.fill_null(ok, False)
+    flat, ev_row = flat.filter(ok), ev_row.filter(ok)
+    ev_row = ev_row.to_numpy(zero_copy_only=False).astype(np.int64)
+    if not len(flat):
+        return ev_row, np.zeros(0, np.int64), np.zeros(0, dtype=object), known
+    enc = flat.dictionary_encode()
+    names = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+    rank = np.empty(len(names), np.int64)
+    srt = np.argsort(names, kind="stable")
+    rank[srt] = np.arange(len(names))
+    code = rank[enc.indices.to_numpy(zero_copy_only=False)]
+    return ev_row, code, names[srt], known
+
+
+def _set_codes(n: int, ev_row: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Per row: a code of its set of values when its list has >= 2 entries, else -1
+    (equal sets, equal codes)."""
+    out = np.full(n, -1, np.int64)
+    entries = np.bincount(ev_row, minlength=n)
+    rows = np.flatnonzero(entries >= 2)
+    if not len(rows):
+        return out
+    sel = entries[ev_row] >= 2
+    r, c = ev_row[sel], code[sel]
+    key = unique_sorted(r * (int(code.max()) + 1) + c)  # distinct (row, value), sorted
+    r, c = key // (int(code.max()) + 1), (key % (int(code.max()) + 1)).astype(np.int32)
+    bounds = np.r_[0, np.cumsum(np.bincount(r, minlength=n)[rows])]
+    cb = c.tobytes()
+    sets = [cb[4 * bounds[x]:4 * bounds[x + 1]] for x in range(len(rows))]
+    out[rows] = pd.factorize(np.asarray(sets, dtype=object))[0]
+    return out
+
+
+def _device_codes(keys: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Device cluster codes (-1: none; empty strings are none)."""
+    if "device_cluster" not in keys.columns:
+        return np.full(len(rows), -1, np.int64)
+    arr = _arrow(keys["device_cluster"])
+    if arr is None:
+        dv = keys["device_cluster"].to_numpy()[rows]
+        ok = np.array([isinstance(d, str) and d != "" for d in dv], dtype=bool)
+        out = np.full(len(rows), -1, np.int64)
+        if ok.any():
+            out[ok] = pd.factorize(dv[ok].astype(object))[0]
+        return out
+    arr = arr.take(pa.array(rows)).cast(pa.string())
+    arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    ok = pc.fill_null(pc.greater(pc.utf8_length(arr), 0), False)
+    enc = pc.if_else(ok, arr, pa.scalar(None, pa.string())).dictionary_encode()
+    return pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _signatures(keys: pd.DataFrame, rows: np.ndarray, width: int, step: int = 1 << 16):
+    """``(has, columns)``: which of ``rows`` carry a signature, and a function giving the
+    ``(width, len(sel))`` uint32 signatures of a selection of them."""
+    if "minhash" not in keys.columns:
+        return np.zeros(len(rows), bool), None
+    arr = _arrow(keys["minhash"])
+    if arr is None:
+        mh = keys["minhash"].to_numpy()[rows]
+        has = np.array([v is not None and not isinstance(v, float) for v in mh], dtype=bool)
+        return has, lambda sel: _signature_columns(mh, sel, width, step)
+    has = pc.is_valid(arr).to_numpy(zero_copy_only=False)[rows]
+
+    def columns(sel):
+        out = np.empty((width, len(sel)), dtype=np.uint32)
+        for s in range(0, len(sel), step):
+            part = arr.take(pa.array(rows[sel[s:s + step]]))
+            part = part.combine_chunks() if part.num_chunks != 1 else part.chunk(0)
+            lens = pc.binary_length(part).to_numpy(zero_copy_only=False)
+            if part.null_count == 0 and (lens == 4 * width).all():
+                off = np.frombuffer(part.buffers()[1], dtype=np.int32 if
+                                    pa.types.is_binary(part.type) else np.int64)
+                start = int(off[part.offset])
+                data = np.frombuffer(part.buffers()[2], dtype=np.uint8)
+                block = data[start:start + 4 * width * len(part)].view("<u4")
+                block = block.reshape(len(part), width)
+            else:
+                block = _signature_matrix(part.to_pylist(), width)
+            out[:, s:s + len(part)] = block.T
+        return out
+
+    return has, columns
+
+
 def coordination_context(
     keys: pd.DataFrame,
     window_days: float = 7.0,
@@ -579,11 +735,15 @@ def coordination_context(
     None for posts in no cluster.
     """
     _require(keys, ("post_id", "account_id", "published_at"))
-    keys = keys.drop_duplicates("post_id", keep="first")
-    order = np.argsort(keys["post_id"].astype(str).to_numpy(), kind="stable")
-    k = keys.iloc[order].reset_index(drop=True)
-    n = len(k)
-    post_ids = k["post_id"].astype(str).to_numpy()
+    # The keys (object columns, or Arrow-backed ones: ``pd.ArrowDtype``, a few hundred
+    # bytes a post) are read column by column into compact arrays, in post id order
+    # (first row of a duplicated id); no per-post Python object is kept.
+    all_ids = _id_strings(keys["post_id"])
+    firsts = np.flatnonzero(~pd.Series(all_ids).duplicated(keep="first").to_numpy())
+    rows = firsts[np.argsort(all_ids[firsts], kind="stable")]
+    post_ids = all_ids[rows]
+    del all_ids
+    n = len(rows)
     out = pd.DataFrame(index=pd.Index(post_ids, name="post_id"))
     for c in CTX_COLUMNS:
         out[c] = None if c in _CTX_OBJECT else np.nan
@@ -591,16 +751,20 @@ def coordination_context(
         return out
 
     window_s = float(window_days) * _DAY
-    secs = _seconds(k["published_at"])
+    pub = keys["published_at"]
+    if _arrow(pub) is not None:
+        pub = pd.Series(_arrow(pub).take(pa.array(rows)).to_pandas())
+    else:
+        pub = pub.iloc[rows]
+    secs = _seconds(pub)
+    del pub
     valid = np.isfinite(secs)
     t = np.where(valid, np.nan_to_num(secs), 0.0).astype(np.int64)
-    acc = pd.factorize(k["account_id"].astype(str).to_numpy())[0].astype(np.int64)
+    acc = _id_codes(keys["account_id"], rows)
 
     # ---- paraphrase clusters
-    n_sh = pd.to_numeric(k.get("n_shingles", pd.Series(0, index=k.index)), errors="coerce")
-    n_sh = n_sh.fillna(0).to_numpy()
-    mh = k["minhash"].to_numpy() if "minhash" in k.columns else np.array([None] * n)
-    has_sig = np.array([v is not None and not (isinstance(v, float)) for v in mh], dtype=bool)
+    n_sh = _numbers(keys, "n_shingles", rows, np.float64)
+    has_sig, signature_columns = _signatures(keys, rows, num_perm)
     comparable = valid & has_sig & (n_sh >= min_shingles)
 
     size = np.full(n, np.nan)
@@ -613,12 +777,9 @@ def coordination_context(
     cl_brand = np.full(n, None, dtype=object)
     label = -1 - np.arange(n)  # singleton "cluster" codes for non-members
 
-    brands = k["brands"].to_numpy() if "brands" in k.columns else np.array([None] * n)
-    brand_known = any(b is not None and not (isinstance(b, float)) for b in brands)
-    brand_lists = [_as_list(b) for b in brands]
-    devices = k["device_cluster"].to_numpy() if "device_cluster" in k.columns else [None] * n
-    devices = np.array([d if isinstance(d, str) and d else None for d in devices], dtype=object)
-    device_known = any(d is not None for d in devices)
+    ev_row, ev_brand, brand_names, brand_known = _list_events(keys, "brands", rows)
+    devices = _device_codes(keys, rows)  # -1: none
+    device_known = bool((devices >= 0).any())
 
     if comparable.any():
         # comparable posts only, by their position ``c`` in ``cidx`` (increasing, so pair
@@ -626,7 +787,7 @@ def coordination_context(
         # per permutation, 4 * num_perm bytes a post, nothing else per post
         cidx = np.flatnonzero(comparable)
         nc = len(cidx)
-        sig_t = _signature_columns(mh, cidx, num_perm)
+        sig_t = signature_columns(cidx)
         max_sim[cidx] = 0.0
         size[cidx] = 1.0
         n_acc[cidx] = 1.0
@@ -676,19 +837,22 @@ def coordination_context(
             stats["brand"] = None
             stats["purity"] = np.nan
             if brand_known:
-                ex = [(c, bb) for c, rw in zip(df["c"], df["row"], strict=True)
-                      for bb in brand_lists[rw]]
-                if ex:
-                    eb = pd.DataFrame(ex, columns=["c", "b"]).value_counts().reset_index()
+                in_cl = member[ev_row]
+                if in_cl.any():
+                    eb = pd.DataFrame({"c": comp[ev_row[in_cl]], "b": ev_brand[in_cl]}) \
+                        .value_counts().reset_index()
+                    # brand codes are in brand id order: ties go to the smallest id
                     eb = eb.sort_values(["c", "count", "b"], ascending=[True, False, True])
                     top = eb.drop_duplicates("c").set_index("c")
-                    stats["brand"] = top["b"].reindex(stats.index).astype(object)
+                    stats["brand"] = pd.Series(brand_names[top["b"].to_numpy()],
+                                               index=top.index, dtype=object) \
+                        .reindex(stats.index).astype(object)
                     stats["purity"] = top["count"].reindex(stats.index) / stats["size"]
                 stats["purity"] = stats["purity"].fillna(0.0)
                 stats.loc[stats["brand"].isna(), "purity"] = np.nan
             if device_known:
-                dd = pd.DataFrame({"c": df["c"], "acc": df["acc"],
-                                   "dev": devices[m_idx]}).dropna().drop_duplicates()
+                dd = pd.DataFrame({"c": df["c"], "acc": df["acc"], "dev": devices[m_idx]})
+                dd = dd[dd["dev"] >= 0].drop_duplicates()
                 per_dev = dd.groupby(["c", "dev"])["acc"].transform("size")
                 shared = dd[per_dev >= 2].groupby("c")["acc"].nunique()
                 stats["shared_dev"] = shared.reindex(stats.index).fillna(0.0)
@@ -716,8 +880,7 @@ def coordination_context(
     out[C_MAX_SIM] = max_sim
 
     # ---- exact copies
-    th = pd.to_numeric(k["text_hash"], errors="coerce").fillna(0).to_numpy(np.uint64) \
-        if "text_hash" in k.columns else np.zeros(n, np.uint64)
+    th = _numbers(keys, "text_hash", rows, np.uint64)
     has_text = valid & (th != 0)
     exact = np.full(n, np.nan)
     if has_text.any():
@@ -727,13 +890,14 @@ def coordination_context(
     out[C_EXACT] = exact
 
     # ---- shared hashtag sets
-    tags = k["hashtags"].to_numpy() if "hashtags" in k.columns else [None] * n
-    tag_key = np.array(["\x1f".join(sorted(set(_as_list(x)))) if len(_as_list(x)) >= 2 else ""
-                        for x in tags], dtype=object)
+    # a post's hashtag set (when it lists >= 2 hashtags) as a code: equal sets, equal codes
+    tag_row, tag_code, _, _ = _list_events(keys, "hashtags", rows)
+    set_code = _set_codes(n, tag_row, tag_code)
+    del tag_row, tag_code
     tagset = np.full(n, np.nan)
     tagset[valid] = 0.0
-    has_set = valid & (tag_key != "")
-    set_code = np.where(has_set, pd.factorize(tag_key)[0], -1)
+    has_set = valid & (set_code >= 0)
+    set_code = np.where(has_set, set_code, -1)
     if has_set.any():
         idx = np.flatnonzero(has_set)
         tagset[idx] = distinct_partner_accounts(set_code[idx], t[idx], acc[idx], window_s,
@@ -742,18 +906,16 @@ def coordination_context(
 
     # ---- brand-level signals
     if brand_known:
-        _brand_context(out, brand_lists, valid, t, acc, label, set_code, devices,
-                       device_known, window_s, max_neighbours, cotarget_min_brands)
+        _brand_context(out, ev_row, ev_brand, brand_names, valid, t, acc, label, set_code,
+                       devices, device_known, window_s, max_neighbours, cotarget_min_brands)
     return out
 
 
-def _brand_context(out, brand_lists, valid, t, acc, label, set_code, devices, device_known,
-                   window_s, max_neighbours, cotarget_min_brands) -> None:
+def _brand_context(out, ev_row, ev_brand, brand_names, valid, t, acc, label, set_code, devices,
+                   device_known, window_s, max_neighbours, cotarget_min_brands) -> None:
     n = len(out)
-    ev_row = np.array([i for i, bl in enumerate(brand_lists) if valid[i] for _ in bl],
-                      dtype=np.int64)
-    ev_brand_s = np.array([b for i, bl in enumerate(brand_lists) if valid[i] for b in bl],
-                          dtype=object)
+    ok = valid[ev_row]
+    ev_row = ev_row[ok]
     has_brand = np.zeros(n, bool)
     has_brand[ev_row] = True
     posts = np.full(n, np.nan)
@@ -767,8 +929,10 @@ def _brand_context(out, brand_lists, valid, t, acc, label, set_code, devices, de
     tv = t[valid]
     mean_rate = np.nan
     if len(ev_row):
-        bcode, bnames = pd.factorize(ev_brand_s, sort=True)
+        # brand codes of tonight's valid posts, in brand id order
+        used, bcode = np.unique(ev_brand[ok], return_inverse=True)
         bcode = bcode.astype(np.int64)
+        bnames = np.asarray(brand_names, dtype=object)[used]
         et = t[ev_row]
         half = int(window_s // 2)
         tmin, tmax = int(tv.min()), int(tv.max())
@@ -798,10 +962,10 @@ def _brand_context(out, brand_lists, valid, t, acc, label, set_code, devices, de
         ev_dev = np.full(len(ev_row), np.nan)
         if device_known:
             dv = devices[ev_row]
-            has_dev = np.array([d is not None for d in dv], dtype=bool)
+            has_dev = dv >= 0
             if has_dev.any():
                 ix = np.flatnonzero(has_dev)
-                gcode = _pair_codes(pd.factorize(dv[ix])[0], bcode[ix])
+                gcode = _pair_codes(dv[ix], bcode[ix])
                 ev_dev[ix] = distinct_partner_accounts(gcode, et[ix], acc[ev_row[ix]], window_s,
                                                        max_neighbours, tiebreak=ev_row[ix])
 

@@ -199,21 +199,35 @@ def _with_pipeline(fn, bundle):
     return fn
 
 
-def night_context(keys_by_family: Mapping[str, list[pd.DataFrame]], bundle=None
+#: families whose night context depends only on the set of keys (documented and tested
+#: for :func:`fakeugc.features._coordination.coordination_context`): their keys are not
+#: put back in file order first, which would copy them
+ORDER_FREE_CONTEXT = ("coordination",)
+
+
+def night_context(keys_by_family: dict[str, list[pd.DataFrame]], bundle=None
                   ) -> tuple[pd.DataFrame, pd.Series]:
     """The night-wide ``ctx_`` columns from every bucket's keys, concatenated in the
     posts' file order (so the context never depends on how the night was bucketed),
-    and each post's bucket (from the keys' ``__bucket`` column, when present)."""
+    and each post's bucket (from the keys' ``__bucket`` column, when present).
+
+    The parts are taken out of ``keys_by_family`` as they are concatenated, so the
+    caller's dict does not keep a second copy alive."""
     from fakeugc.features._pipeline import context_from_keys
 
     keys = {}
     where = None
-    for family, parts in keys_by_family.items():
+    for family in list(keys_by_family):
+        parts = keys_by_family.pop(family)
         k = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        del parts
         if len(k):
-            k = k.sort_values(ROW, kind="stable").reset_index(drop=True)
+            if family not in ORDER_FREE_CONTEXT:
+                k = k.sort_values(ROW, kind="stable").reset_index(drop=True)
             if where is None and "__bucket" in k.columns:
-                where = pd.Series(k["__bucket"].to_numpy(), index=pd.Index(k["post_id"]))
+                where = pd.Series(np.asarray(k["__bucket"].to_numpy(), dtype="int64"),
+                                  index=pd.Index(np.asarray(k["post_id"].to_numpy(),
+                                                            dtype=object)))
             k = k.drop(columns=[c for c in k.columns if c.startswith("__")])
         keys[family] = k
     where = where if where is not None else pd.Series(dtype="int64")
@@ -224,16 +238,19 @@ def night_context(keys_by_family: Mapping[str, list[pd.DataFrame]], bundle=None
 
 def context_by_bucket(context: pd.DataFrame, where: pd.Series) -> dict[int, pd.DataFrame]:
     """The night context cut into each bucket's rows (post_id as a column)."""
+    return dict(iter_context_by_bucket(context, where))
+
+
+def iter_context_by_bucket(context: pd.DataFrame, where: pd.Series):
+    """``(bucket, rows)`` of :func:`context_by_bucket`, one bucket at a time (no second
+    copy of the whole context)."""
     if context.empty:
-        return {}
+        return
     b = where.reindex(context.index).to_numpy()
-    out = {}
-    ctx = context.copy()
-    ctx.index.name = "post_id"
-    ctx = ctx.reset_index()
-    for bucket, idx in pd.Series(np.arange(len(ctx))).groupby(b).groups.items():
-        out[int(bucket)] = ctx.iloc[np.asarray(idx)].reset_index(drop=True)
-    return out
+    for bucket, idx in pd.Series(np.arange(len(context))).groupby(b).groups.items():
+        sl = context.iloc[np.asarray(idx)]
+        sl.index.name = "post_id"
+        yield int(bucket), sl.reset_index()
 
 
 # ----------------------------------------------------------------------------- pass 2
@@ -447,6 +464,7 @@ def scores_to_arrow(df: pd.DataFrame) -> pa.Table:
 
 __all__ = [
     "BUCKET_TABLES", "CURVE_HOURS", "Cleaned", "Prepared", "Stamp", "clean_bucket",
-    "context_by_bucket", "keys_from_bytes", "keys_to_bytes", "night_context", "post_frame",
+    "context_by_bucket", "iter_context_by_bucket", "keys_from_bytes", "keys_to_bytes",
+    "night_context", "post_frame",
     "prepare_bucket", "score_bucket", "scores_to_arrow", "tokenize_posts",
 ]
