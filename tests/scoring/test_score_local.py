@@ -254,3 +254,83 @@ def test_an_export_of_posts_only(tmp_path, bundle):
     s = H.read_scores(tmp_path / "out")
     assert len(s) == 25
     assert s["curve"].isna().all() and s["account_usual_curve"].isna().all()
+
+
+# ----------------------------------------------------------------------------- Arrow fast path
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hst  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ids=hst.lists(hst.sampled_from(["p1", "p2", "", " ", "\xa0", "\u3000x", "x y", None]),
+                 min_size=0, max_size=12),
+    counts=hst.lists(hst.one_of(hst.none(), hst.integers(-2, 5), hst.just(2**60)),
+                    min_size=12 * 6, max_size=12 * 6),
+    drop_col=hst.sampled_from([None, "likes", "hour"]),
+    offset=hst.integers(0, 1000),
+)
+def test_arrow_fast_path_is_never_more_lenient_than_the_reader(ids, counts, drop_col, offset):
+    """When the Arrow checks accept a Parquet chunk, the reader's row rules accept every
+    row of it too and type it to the same values; otherwise the pandas path decides."""
+    import pyarrow as pa
+
+    from fakeugc.scoring.ingest import TableSource, arrow_clean, validate
+    from fakeugc.scoring.schema import ROW, table_schema, to_arrow
+
+    n = len(ids)
+    cols = {"post_id": pa.array(ids, pa.string())}
+    for k, c in enumerate(["hour", "impressions", "likes", "collects", "comments", "shares"]):
+        cols[c] = pa.array(counts[k * 12:k * 12 + n], pa.int64())
+    if drop_col:
+        del cols[drop_col]
+    table = pa.table(cols)
+    got = arrow_clean("exposure", table, offset)
+    src = TableSource("exposure", "parquet", [], list(table.column_names), n)
+    raw = table.to_pandas()
+    raw[ROW] = np.arange(offset, offset + n, dtype="int64")
+    chunk = validate(src, raw, [], False, "x")
+    if got is None:
+        return
+    assert len(chunk.quarantine) == 0
+    want = to_arrow(chunk.good, table_schema("exposure"))
+    assert got.equals(want)
+
+
+def test_exposure_with_integer_counts_takes_the_arrow_path_with_the_same_decisions(
+        tmp_path, ctx_bundle, monkeypatch):
+    """Integer-typed exposure (the fast path) with unknown posts and bad rows: the same
+    counts and quarantine as the reader, and the same scores as the pandas path."""
+    import fakeugc.scoring.ingest as ingest
+
+    t = H.make_tables(80, seed=5)
+    exp = t["exposure"].copy()
+    ghost = exp.iloc[:3].assign(post_id="p_ghost")
+    neg = exp.iloc[[4]].assign(hour=70, impressions=-1)
+    # unknown posts inside a clean chunk (Arrow path), a negative count in the last one
+    exp = pd.concat([exp.iloc[:10], ghost, exp.iloc[10:], neg], ignore_index=True)
+    for c in ["hour", "impressions", "likes", "collects", "comments", "shares"]:
+        exp[c] = exp[c].astype("int64")
+    folder = H.write_export(t, tmp_path / "export_date=2026-11-24")
+    exp.to_parquet(folder / "exposure.parquet", index=False)
+    calls = []
+    real = ingest.arrow_clean
+    monkeypatch.setattr(ingest, "arrow_clean",
+                        lambda *a: calls.append(r := real(*a)) or r)
+    m = _score(folder, tmp_path / "fast", ctx_bundle, chunk_size=7)
+    assert any(c is not None for c in calls) and any(c is None for c in calls)
+    ref = read_exports([folder])
+    for name, st_ in ref.stats.items():
+        tb = m["tables"][name]
+        assert (tb["read"], tb["used"], tb["set_aside"]) == (st_.read, st_.used, st_.set_aside)
+    q = pd.read_parquet(tmp_path / "fast" / "quarantine.parquet")
+    mine = q[KEY].sort_values(KEY[:2]).reset_index(drop=True)
+    theirs = ref.quarantine[KEY].sort_values(KEY[:2]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, theirs, check_dtype=False)
+    monkeypatch.setattr(ingest, "arrow_clean", lambda *a: None)
+    _score(folder, tmp_path / "slow", ctx_bundle, chunk_size=7)
+    _same(H.read_scores(tmp_path / "fast"), H.read_scores(tmp_path / "slow"))
+    q2 = pd.read_parquet(tmp_path / "slow" / "quarantine.parquet")
+    pd.testing.assert_frame_equal(q.sort_values(KEY[:2]).reset_index(drop=True),
+                                  q2.sort_values(KEY[:2]).reset_index(drop=True))

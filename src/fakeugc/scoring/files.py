@@ -49,10 +49,16 @@ class BucketSink:
         self._bytes = 0
         self.rows = 0
 
-    def write(self, df: pd.DataFrame, bucket: np.ndarray) -> None:
+    def write(self, df: pd.DataFrame | pa.Table, bucket: np.ndarray) -> None:
+        """Rows (a typed frame, or an Arrow table of the sink's schema) into their
+        buckets."""
         if len(df) == 0:
             return
-        table = to_arrow(df, self.schema)
+        if isinstance(df, pa.Table):
+            table = df if df.schema.equals(self.schema) else \
+                df.select(self.schema.names).cast(self.schema)
+        else:
+            table = to_arrow(df, self.schema)
         order = np.argsort(bucket, kind="stable")
         sb = bucket[order]
         table = table.take(pa.array(order))

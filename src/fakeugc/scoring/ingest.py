@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fakeugc import contract as C
@@ -121,13 +122,21 @@ def iter_raw(src: TableSource, rows: int) -> Iterator[tuple[pd.DataFrame, list, 
         yield from _iter_csv(src, rows)
 
 
-def _iter_parquet(src: TableSource, rows: int):
+def _iter_parquet(src: TableSource, rows: int, arrow_first: bool = False):
+    """Raw chunks of a Parquet table; with ``arrow_first``, a batch the Arrow checks
+    (:func:`arrow_clean`) pass is yielded as ``(typed Arrow table, None, False)``."""
     offset = 0
     for path in src.files:
         try:
             pf = pq.ParquetFile(path)
             for batch in pf.iter_batches(batch_size=rows):
                 t = pa.Table.from_batches([batch])
+                if arrow_first:
+                    typed = arrow_clean(src.name, t, offset)
+                    if typed is not None:
+                        offset += t.num_rows
+                        yield typed, None, False
+                        continue
                 df = t.to_pandas(types_mapper=None, timestamp_as_object=False,
                                  ignore_metadata=True)
                 df.columns = [str(c) for c in df.columns]
@@ -228,9 +237,88 @@ def validate(src: TableSource, raw: pd.DataFrame, bad: list, from_csv: bool,
     return Chunk(good, q, len(raw) + len(bad))
 
 
-def iter_validated(src: TableSource, rows: int, source: str) -> Iterator[Chunk]:
+def iter_validated(src: TableSource, rows: int, source: str,
+                   arrow: bool = False) -> Iterator[Chunk]:
+    """Typed chunks of a table. With ``arrow``, a Parquet chunk whose every row passes
+    the row rules (checked in Arrow, :func:`arrow_clean`) comes as ``Chunk.good`` =
+    the typed rows as an Arrow table of :func:`~fakeugc.scoring.schema.table_schema`,
+    with no pandas round trip; any other chunk goes through :func:`validate`."""
+    if arrow and src.form == "parquet" and src.name in ARROW_TABLES:
+        for raw, bad, from_csv in _iter_parquet(src, rows, arrow_first=True):
+            if bad is None:
+                yield Chunk(raw, empty_quarantine(), raw.num_rows)
+            else:
+                yield validate(src, raw, bad, from_csv, source)
+        return
     for raw, bad, from_csv in iter_raw(src, rows):
         yield validate(src, raw, bad, from_csv, source)
+
+
+# ----------------------------------------------------------------------------- Arrow fast path
+
+#: tables whose Parquet chunks may skip pandas (string and count columns only)
+ARROW_TABLES = tuple(
+    name for name, table in C.TABLES.items()
+    if table.refers_to_posts and all(
+        (c.kind == C.STRING) or (c.kind == C.COUNT) for c in table.columns)
+)
+_ID_CHAR = r"[0-9A-Za-z_]"  # a value containing one of these is not blank after strip()
+_MAX_EXACT = 2**53  # integers float64 holds exactly (the typed counts are float64)
+
+
+def arrow_clean(name: str, table: pa.Table, offset: int) -> pa.Table | None:
+    """The chunk typed as :func:`validate` would type it, when *every* row passes the
+    reader's row rules by checks that are sufficient (never more lenient than the
+    reader): strings present and containing a letter, digit or underscore; counts of an
+    integer type, non-negative, at most 2**53, present where required, and at least
+    one of ``one_of`` per row. None otherwise: the chunk then takes the pandas path,
+    which decides and explains each bad row."""
+    t = C.TABLES[name]
+    from fakeugc.scoring.schema import table_schema
+
+    schema = table_schema(name)
+    cols = []
+    n = table.num_rows
+    present_counts = []
+    for col in t.columns:
+        if col.name not in table.column_names:
+            if col.required:
+                return None
+            cols.append(pa.nulls(n, schema.field(col.name).type))
+            continue
+        v = table[col.name]
+        if col.kind == C.STRING:
+            if not (pa.types.is_string(v.type) or pa.types.is_large_string(v.type)):
+                return None
+            if v.null_count:
+                return None
+            if col.non_empty and n and not pc.all(
+                    pc.match_substring_regex(v, _ID_CHAR)).as_py():
+                return None
+            cols.append(v.cast(pa.string()))
+        else:  # COUNT
+            if not pa.types.is_integer(v.type):
+                return None
+            if col.required and v.null_count:
+                return None
+            if v.null_count < n:
+                mm = pc.min_max(v)
+                if mm["min"].as_py() < 0 or mm["max"].as_py() > _MAX_EXACT:
+                    return None
+            cols.append(v.cast(pa.float64()))
+            if col.name in t.one_of:
+                present_counts.append(v)
+    if t.one_of and n:
+        if not present_counts:
+            return None
+        if any(v.null_count for v in present_counts):
+            some = pc.is_valid(present_counts[0])
+            for v in present_counts[1:]:
+                some = pc.or_(some, pc.is_valid(v))
+            if not pc.all(some).as_py():
+                return None
+    cols.append(pa.array(np.arange(offset, offset + n, dtype="int64")))
+    return pa.Table.from_arrays(cols, schema=schema)
 
 
 # ----------------------------------------------------------------------------- hashing
@@ -242,7 +330,14 @@ def _hash(values, key: str) -> np.ndarray:
 
 
 def id_hashes(values) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each id (a 128-bit fingerprint)."""
+    """Two independent 64-bit hashes of each id (a 128-bit fingerprint). ``values`` may
+    be an Arrow string array: its distinct values are hashed once each."""
+    if isinstance(values, pa.ChunkedArray | pa.Array):
+        enc = (values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values) \
+            .dictionary_encode()
+        uniq = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+        idx = enc.indices.to_numpy(zero_copy_only=False)
+        return _hash(uniq, _KEY_A)[idx], _hash(uniq, _KEY_B)[idx]
     return _hash(values, _KEY_A), _hash(values, _KEY_B)
 
 

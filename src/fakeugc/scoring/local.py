@@ -92,6 +92,17 @@ def _read_arrow(work, b: int, present: tuple[str, ...], prefix: str = "") -> dic
     return tables
 
 
+def _bucket_source(work, name: str, b: int):
+    """The bucket file :func:`_read_arrow` read table ``name`` from (None: none)."""
+    kind = name
+    if name == "posts":
+        if not bucket_path(work, "posts_tok", b).exists():
+            return None  # tokenized in prepare: the file lacks the tokens
+        kind = "posts_tok"
+    path = bucket_path(work, kind, b)
+    return path if path.exists() else None
+
+
 def _typed(arrow: dict) -> dict:
     return {n: None if t is None else to_typed_pandas(t, None) for n, t in arrow.items()}
 
@@ -117,6 +128,14 @@ def task_prepare(work, b: int, losers, source: str, present: tuple[str, ...]):
         t = arrow[name]
         if t.schema.equals(schema) and t.num_rows >= len(df):
             # the file's rows are in row order, as the cleaned frame's: keep them in Arrow
+            if t.num_rows == len(df):
+                # nothing set aside (the common case): the file is the clean table
+                src = _bucket_source(work, name, b)
+                if src is not None:
+                    dst = bucket_path(work, "clean_" + name, b)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(src, dst)
+                    continue
             t = t.filter(pc.is_in(t[ROW], value_set=pa.array(df[ROW].to_numpy())))
         else:
             t = to_arrow(df, schema)
@@ -355,12 +374,16 @@ class _Fingerprints:
         return out
 
 
-def _stream(job: Job, name: str, qw: QuarantineWriter, read: dict, on_good) -> None:
+def _stream(job: Job, name: str, qw: QuarantineWriter, read: dict, on_good,
+            arrow: bool = False) -> None:
+    """Stream a table; ``on_good`` gets each chunk's typed good rows (a pandas frame, or
+    with ``arrow`` an Arrow table for chunks whose every row is good: see
+    :func:`fakeugc.scoring.ingest.arrow_clean`)."""
     src = job.sources[name]
     rows = job.chunk_size if name == "posts" else job.chunk_size * 16
     prog = Progress(f"read {name}", src.rows_hint, "rows")
     total = 0
-    for chunk in iter_validated(src, rows, job.source):
+    for chunk in iter_validated(src, rows, job.source, arrow=arrow):
         total += chunk.read
         qw.write(chunk.quarantine)
         if len(chunk.good):
@@ -417,18 +440,23 @@ def run_local(job: Job) -> Outcome:
                 continue
             rsink = BucketSink(work, name, K, table_schema(name))
 
-            def on_routed(good: pd.DataFrame, name=name, rsink=rsink):
-                b = fp.lookup(good["post_id"].to_numpy())
+            def on_routed(good: pd.DataFrame | pa.Table, name=name, rsink=rsink):
+                is_arrow = isinstance(good, pa.Table)
+                b = fp.lookup(good["post_id"] if is_arrow else good["post_id"].to_numpy())
                 unknown = b < 0
                 if unknown.any():
-                    bad = good.loc[unknown]
+                    if is_arrow:
+                        bad = to_typed_pandas(good.filter(pa.array(unknown)), None)
+                        good = good.filter(pa.array(~unknown))
+                    else:
+                        bad = good.loc[unknown]
+                        good = good.loc[~unknown]
                     qw.write(quarantine_rows(name, job.source, bad,
                                              [f"{C.REASON_UNKNOWN_POST}:post_id"] * len(bad)))
-                    good = good.loc[~unknown]
                     b = b[~unknown]
                 rsink.write(good, b)
 
-            _stream(job, name, qw, read, on_routed)
+            _stream(job, name, qw, read, on_routed, arrow=True)
             rsink.close()
         if "brands" in job.sources:
             seen: set = set()
