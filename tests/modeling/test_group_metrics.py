@@ -55,3 +55,17 @@ def test_interval_contains_the_rate(hits, extra):
         assert np.isnan(r["fpr"])
     else:
         assert 0.0 <= r["ci_low"] <= r["fpr"] <= r["ci_high"] <= 1.0
+
+
+def test_hard_negative_weights():
+    from fakeugc.modeling.config import TrainConfig
+    from fakeugc.modeling.train import training_weights
+
+    frame = pd.DataFrame({"hard_case": ["", "viral_genuine", None, "launch_burst", " "]})
+    y = np.array([0, 0, 0, 1, 0])  # a fake marked as a hard case (label noise) is not up-weighted
+    w = training_weights(frame, y, TrainConfig(hard_negative_weight=3.0))
+    assert w.tolist() == [1.0, 3.0, 1.0, 1.0, 1.0]
+    assert training_weights(frame, y, TrainConfig(hard_negative_weight=1.0)) is None
+    assert training_weights(frame.drop(columns="hard_case"), y, TrainConfig()) is None
+    with pytest.raises(ValueError):
+        TrainConfig(hard_negative_weight=0.5)

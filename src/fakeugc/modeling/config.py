@@ -83,6 +83,12 @@ class TrainConfig(_Strict):
     reasons_top_k: int = 3
     precision_at_k: int = 100
     text_model_splits: int = 5
+    #: Cost-sensitive learning: the booster's weight of a labelled *genuine* post that
+    #: the labels mark as a hard case (``labels.hard_case``: a declared partnership, a
+    #: launch-burst, viral or reported genuine post; analysts set it when they clear a
+    #: flag). A false flag there docks a brand that followed the rules or a user at
+    #: their most visible, so it costs more than one on an ordinary post; 1 = off.
+    hard_negative_weight: float = Field(3.0, ge=1.0, le=100.0)
     ablation: bool = True
     #: processes that build the nights' post frames (read, jieba, night context) in
     #: parallel; 1 builds them in this process

@@ -132,14 +132,26 @@ def lightgbm_params(cfg: TrainConfig, pos: int, neg: int) -> dict:
     return params
 
 
-def fit_booster(X_tr, y_tr, X_va, y_va, cfg: TrainConfig):
+def training_weights(frame: pd.DataFrame, y, cfg: TrainConfig) -> np.ndarray | None:
+    """Per-row booster weights: ``cfg.hard_negative_weight`` for genuine posts marked as
+    a hard case, 1 elsewhere; ``None`` when nothing is up-weighted."""
+    if cfg.hard_negative_weight == 1.0 or "hard_case" not in frame.columns:
+        return None
+    hard = frame["hard_case"].fillna("").astype(str).str.strip().to_numpy() != ""
+    hard &= np.asarray(y) == 0
+    if not hard.any():
+        return None
+    return np.where(hard, float(cfg.hard_negative_weight), 1.0)
+
+
+def fit_booster(X_tr, y_tr, X_va, y_va, cfg: TrainConfig, weight=None):
     params = lightgbm_params(cfg, int(y_tr.sum()), int(len(y_tr) - y_tr.sum()))
     if cfg.lightgbm.monotone:
         params["monotone_constraints"] = [int(cfg.lightgbm.monotone.get(c, 0))
                                           for c in X_tr.columns]
         params["monotone_constraints_method"] = "advanced"
     evals: dict = {}
-    dtrain = lgb.Dataset(X_tr, label=y_tr, free_raw_data=False)
+    dtrain = lgb.Dataset(X_tr, label=y_tr, weight=weight, free_raw_data=False)
     callbacks = [lgb.record_evaluation(evals), lgb.log_evaluation(period=0)]
     valid_sets = [dtrain]
     names = ["train"]
@@ -197,7 +209,9 @@ def run_ablation(parts: dict, cfg: TrainConfig, feature_names: list[str],
             cols = list(feature_names)
         else:
             booster, _, _ = fit_booster(parts["train"][0][cols], parts["train"][1],
-                                        parts["valid"][0][cols], parts["valid"][1], cfg)
+                                        parts["valid"][0][cols], parts["valid"][1], cfg,
+                                        training_weights(parts["train"][2], parts["train"][1],
+                                                         cfg))
             calibrator, thr = calibrate_and_threshold(booster, parts["calibration"][0][cols],
                                                       parts["calibration"][2], cfg)
         X_te, y_te, f_te = parts["test"]
@@ -384,7 +398,8 @@ def train(
     X_tr, y_tr, tr = parts["train"]
 
     t = time.perf_counter()
-    booster, params, evals = fit_booster(X_tr, y_tr, parts["valid"][0], parts["valid"][1], cfg)
+    booster, params, evals = fit_booster(X_tr, y_tr, parts["valid"][0], parts["valid"][1], cfg,
+                                         training_weights(tr, y_tr, cfg))
     timings["lightgbm"] = time.perf_counter() - t
     calibrator, threshold = calibrate_and_threshold(booster, parts["calibration"][0],
                                                     parts["calibration"][2], cfg)
