@@ -48,7 +48,10 @@ def run(args) -> int:
         hard_case = result.evaluation.get("hard_case")
         s = result.split_counts
         notes = ("Split: " + ", ".join(f"{w} {v['posts']} posts ({v['positives']} fake)"
-                                       for w, v in s.items()) + f". MLflow run `{result.run_id}`.")
+                                       for w, v in s.items())
+                 + f". MLflow run `{result.run_id}`. Labelled hard genuine cases weigh "
+                 f"{cfg.hard_negative_weight:g} in the booster's training "
+                 "(`hard_negative_weight` in pipelines/train.yaml).")
     command = "fakeugc features-doc " + " ".join(shlex.quote(str(e)) for e in args.exports)
     if args.before:
         command = args.before + "\n" + command

@@ -59,7 +59,11 @@ def catalogue_markdown(ablation: pd.DataFrame | None = None, command: str = "",
                     "partnerships, organic launch bursts, viral posts, and posts users "
                     "reported. The issue asks that none is flagged more often than an "
                     "ordinary genuine post (× ordinary ≤ 1); the 95% Wilson interval says "
-                    "how much of a difference the test window's sample can show.", "",
+                    "how much of a difference the test window's sample can show. Two "
+                    "choices serve this: declared partnerships are outside the text "
+                    "model (ad copy is expected in a declared ad), and genuine posts the "
+                    "labels mark as hard cases weigh more in training (cost-sensitive: "
+                    "a false flag there costs more).", "",
                     hard_groups_markdown(hard_case), ""]
         if notes:
             out += [notes, ""]
