@@ -162,6 +162,9 @@ def test_random_reports_never_raise(make_frame, t0, n_posts, reports, imp):
     assert out.shape == (n_posts, len(FEATURES))
     assert out.index.equals(frame.index)
     assert not np.isinf(out.to_numpy()).any()
+    gap, excess = out["fb_report_view_gap"].dropna(), out["fb_report_burst_excess"].dropna()
+    assert ((gap >= 0) & (gap <= 1)).all() and (excess >= 0).all()
+    assert (excess <= out.loc[excess.index, "fb_reports"]).all()
     if reports is None:
         assert out.isna().all().all()
     else:
