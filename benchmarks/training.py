@@ -48,15 +48,16 @@ def platform(labelled: int, accounts: int, data: Path | None, seed: int = 3) -> 
     return out, time.perf_counter() - t
 
 
-def lightgbm_alone(matrices: dict, params: dict, cfg) -> dict:
-    """``lgb.train`` on the final train/valid matrices, same parameters, same early
-    stopping, timed from the DataFrames (Dataset construction included)."""
+def lightgbm_alone(matrices: dict, params: dict, cfg, weight=None) -> dict:
+    """``lgb.train`` on the final train/valid matrices, same parameters, same row
+    weights, same early stopping, timed from the DataFrames (Dataset construction
+    included)."""
     import lightgbm as lgb
 
     X_tr, y_tr = matrices["train"]
     X_va, y_va = matrices["valid"]
     t = time.perf_counter()
-    dtrain = lgb.Dataset(X_tr, label=y_tr, free_raw_data=False)
+    dtrain = lgb.Dataset(X_tr, label=y_tr, weight=weight, free_raw_data=False)
     dvalid = lgb.Dataset(X_va, label=y_va, reference=dtrain)
     booster = lgb.train(params, dtrain, num_boost_round=cfg.lightgbm.n_estimators,
                         valid_sets=[dtrain, dvalid], valid_names=["train", "valid"],
@@ -102,7 +103,7 @@ def main(argv=None) -> int:
     t_train = time.perf_counter() - t
     load_after_train = os.getloadavg()
 
-    alone = lightgbm_alone(result.matrices, result.lightgbm_params, cfg)
+    alone = lightgbm_alone(result.matrices, result.lightgbm_params, cfg, result.train_weight)
     counts = result.split_counts
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     children_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from mlflow import MlflowClient
+from mlflow.entities import Metric
 
 from fakeugc import __version__
 from fakeugc.features._catalogue import FAMILIES
@@ -67,6 +68,7 @@ class TrainResult:
     frame_cache: dict = field(default_factory=dict)
     matrices: dict = field(default_factory=dict)
     lightgbm_params: dict = field(default_factory=dict)
+    train_weight: np.ndarray | None = None
 
     def summary(self) -> str:
         lines = [f"run {self.run_id}  model version {self.version}  ({self.model_uri})",
@@ -408,6 +410,7 @@ def train(
     evaluation = evaluation_report(f_te, prob_te, threshold, cfg.precision_at_k)
     evaluation["split"] = split_counts
     evaluation["calibration_method"] = calibrator.method_
+    timings["calibrate_evaluate"] = time.perf_counter() - t - timings["lightgbm"]
     t = time.perf_counter()
     ablation = (run_ablation(parts, cfg, feature_names, full=(booster, calibrator, threshold))
                 if cfg.ablation else pd.DataFrame())
@@ -423,6 +426,7 @@ def train(
                   "reference_window": _window_label(tr)},
         reference=_reference_histograms(X_tr, prob_tr),
     )
+    timings["bundle_reference"] = time.perf_counter() - t - timings["ablation"]
 
     t = time.perf_counter()
     result = _log_to_mlflow(cfg, export, exports, lab, sample, parts, bundle, evaluation,
@@ -434,6 +438,7 @@ def train(
     if keep_matrices:
         result.matrices = {w: (X, y) for w, (X, y, _) in parts.items()}
         result.lightgbm_params = params
+        result.train_weight = training_weights(tr, y_tr, cfg)
     return result
 
 
@@ -474,10 +479,14 @@ def _log_to_mlflow(cfg, export, exports, lab, sample_rows, parts, bundle, evalua
             "frame_cache": cache_info["state"],
             "feature_cache": cache_info["features"],
         })
-        ds = mlflow.data.from_pandas(
-            lab[["post_id", "night", "label", "split_window"]].reset_index(drop=True),
-            source=str(export.sources[0]), name="labelled-posts")
+        t = time.perf_counter()
+        ids = lab[["post_id", "night", "label", "split_window"]].reset_index(drop=True)
+        ds = mlflow.data.from_pandas(ids, source=str(export.sources[0]), name="labelled-posts")
+        # MLflow infers the schema by looking at every value (seconds at a million posts);
+        # these columns have one type each, so the schema of a few rows is the same one
+        ds.__dict__["schema"] = mlflow.models.infer_signature(ids.head(1000)).inputs
         mlflow.log_input(ds, context="training")
+        timings["mlflow_dataset"] = time.perf_counter() - t
         o = evaluation["overall"]
         metrics = {f"test_{k}": v for k, v in o.items()
                    if isinstance(v, int | float) and np.isfinite(v)}
@@ -499,8 +508,11 @@ def _log_to_mlflow(cfg, export, exports, lab, sample_rows, parts, bundle, evalua
                 metrics[f"ablation_pr_auc_{key}"] = row["pr_auc"]
         mlflow.log_metrics(metrics)
         curve = evals.get("valid", {}).get("average_precision", [])
-        for i, v in enumerate(curve):
-            mlflow.log_metric("valid_average_precision", v, step=i)
+        if curve:
+            now = int(time.time() * 1000)
+            MlflowClient().log_batch(run.info.run_id, metrics=[
+                Metric("valid_average_precision", float(v), now, i) for i, v in enumerate(curve)])
+        t = time.perf_counter()
 
         # artifacts: config, lineage, evaluation, plots, importance, explanations
         (tmp / "train.yaml").write_text(yaml.safe_dump(cfg.model_dump(), allow_unicode=True,
@@ -534,6 +546,8 @@ def _log_to_mlflow(cfg, export, exports, lab, sample_rows, parts, bundle, evalua
         pd.DataFrame({"post_id": f_te["post_id"].to_numpy(), "night": f_te["night"].to_numpy()}
                      ).to_parquet(tmp / "heldout_posts.parquet", index=False)
         mlflow.log_artifacts(str(tmp))
+        timings["mlflow_artifacts"] = time.perf_counter() - t
+        t = time.perf_counter()
 
         bundle_path = save_bundle(bundle, tmp / "bundle")
         sample_in = to_model_input(sample_rows)
@@ -558,5 +572,6 @@ def _log_to_mlflow(cfg, export, exports, lab, sample_rows, parts, bundle, evalua
                       "test_pr_auc": f"{o['pr_auc']:.4f}", "feature_set_hash": feature_hash,
                       "test_nights": json.dumps(nights_by_window["test"])})
         bundle.metadata.update({"run_id": run.info.run_id, "model_version": version})
+        timings["mlflow_model"] = time.perf_counter() - t
     return TrainResult(run.info.run_id, info.model_uri, version, evaluation, ablation, bundle,
                        split_counts)
