@@ -996,6 +996,26 @@ def _brand_context(out, ev_row, ev_brand, brand_names, valid, t, acc, label, set
     out[C_DEVICE_BRAND] = dev_brand if device_known else np.nan
 
 
+def _partner_pieces(tri: np.ndarray, nb: int, w_brand: np.ndarray, min_brands: int,
+                    step: int = 1 << 20):
+    """Pieces of the sorted distinct (pair, brand) keys ``tri``, cut at pair boundaries:
+    ``(pair, brand, w_pair, grp, partner)`` with each row's pair's summed brand weight
+    (``w_pair[grp]``) and whether the pair shares >= ``min_brands`` brands."""
+    lo = 0
+    while lo < len(tri):
+        hi = min(lo + step, len(tri))
+        if hi < len(tri):
+            cut = int(np.searchsorted(tri, (tri[hi] // nb) * nb, side="left"))
+            hi = cut if cut > lo else hi
+        pair, brand = tri[lo:hi] // nb, tri[lo:hi] % nb
+        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+        n_shared = np.diff(np.r_[starts, len(pair)])
+        w_pair = np.add.reduceat(w_brand[brand], starts)
+        grp = np.repeat(np.arange(len(starts)), n_shared)
+        yield pair, brand, w_pair, grp, n_shared[grp] >= min_brands
+        lo = hi
+
+
 def _cotarget(ev_acc, bcode, et, n_brands, window_s, max_neighbours, min_brands, tiebreak):
     """Per (account, brand) event: partner accounts (co-posted with it on >= min_brands
     brands, each time within the window) that co-posted on this brand, and their
@@ -1034,39 +1054,47 @@ def _cotarget(ev_acc, bcode, et, n_brands, window_s, max_neighbours, min_brands,
         parts.append(unique_sorted((np.minimum(a1, a2) * n_a + np.maximum(a1, a2)) * nb
                                    + bcode[li]))  # distinct (pair, brand)
         pending += len(parts[-1])
-        if pending > 8_000_000:
+        if pending > 2_000_000:
             parts, pending = [unique_sorted(np.concatenate(parts))], 0
     tri = unique_sorted(np.concatenate(parts))
     del parts
     if len(tri) == 0:
         return zeros
-    pair = tri // nb
-    brand = tri % nb
+    # per kept (account, brand): partners and their summed weights. Done over ranges of
+    # (account, brand), each a pass over ``tri`` in pieces, so only one range's
+    # contributions are held; within a range they are summed in the order a single
+    # global pass would use (all "lo" contributions in pair order, then all "hi"), so
+    # the sums do not depend on how many ranges there are.
+    ab = unique_sorted(ac[keep] * nb + bcode[keep])
+    count = np.zeros(len(ab))
+    score = np.zeros(len(ab))
+    n_ranges = max(1, -(-2 * len(tri) // 4_000_000))
+    edges = np.linspace(0, len(ab), n_ranges + 1).astype(np.int64)
+    for r0, r1 in zip(edges[:-1], edges[1:], strict=True):
+        los, his, wlo, whi = [], [], [], []
+        for pair, brand, w_pair, grp, partner in _partner_pieces(tri, nb, w_brand, min_brands):
+            w = w_pair[grp[partner]]
+            for k_, keys_, ws in ((pair // n_a, los, wlo), (pair % n_a, his, whi)):
+                ix = np.searchsorted(ab, k_[partner] * nb + brand[partner])
+                inr = (ix >= r0) & (ix < r1)
+                keys_.append(ix[inr])
+                ws.append(w[inr])
+        key = np.concatenate(los + his)
+        val = np.concatenate(wlo + whi)
+        del los, his, wlo, whi
+        if not len(key):
+            continue
+        order = np.argsort(key, kind="stable")
+        key, val = key[order], val[order]
+        st = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        count[key[st]] = np.diff(np.r_[st, len(key)])
+        score[key[st]] = np.add.reduceat(val, st)
     del tri
-    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
-    n_shared = np.diff(np.r_[starts, len(pair)])
-    w_pair = np.add.reduceat(w_brand[brand], starts)
-    grp = np.repeat(np.arange(len(starts)), n_shared)
-    partner = n_shared[grp] >= min_brands
-    if not partner.any():
+    if not (count > 0).any():
         return zeros
-    p_lo = (pair // n_a)[partner]
-    p_hi = (pair % n_a)[partner]
-    p_b = brand[partner]
-    p_w = w_pair[grp[partner]]
-    del pair, brand, grp
-    key = np.concatenate([p_lo * nb + p_b, p_hi * nb + p_b])
-    val = np.concatenate([p_w, p_w])
-    order = np.argsort(key, kind="stable")
-    key, val = key[order], val[order]
-    st = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    ukey = key[st]
-    count = np.diff(np.r_[st, len(key)]).astype(float)
-    score = np.add.reduceat(val, st)
-    q = np.where(keep, ac * nb + bcode, -1)
-    pos = np.searchsorted(ukey, q)
-    pos_c = np.minimum(pos, len(ukey) - 1)
-    hit = keep & (ukey[pos_c] == q)
+    ukey = ab
+    pos_c = np.minimum(np.searchsorted(ukey, np.where(keep, ac * nb + bcode, -1)), len(ukey) - 1)
+    hit = keep & (ukey[pos_c] == np.where(keep, ac * nb + bcode, -1))
     return np.where(hit, count[pos_c], 0.0), np.where(hit, score[pos_c], 0.0)
 
 

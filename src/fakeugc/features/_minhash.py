@@ -390,7 +390,7 @@ def group_codes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 #: rows of the time-ordered group sequence handled at once by the blocked pair helpers
 #: (each block holds at most ``PAIR_BLOCK * max_offset`` pairs)
-PAIR_BLOCK = 1 << 15
+PAIR_BLOCK = 1 << 13
 
 
 def _window_order(group, time, tiebreak):
