@@ -16,6 +16,7 @@ import json
 import logging
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from fakeugc.modeling.bundle import ScoringBundle
 from fakeugc.modeling.calibration import MarginCalibrator
 from fakeugc.modeling.config import TrainConfig
 from fakeugc.modeling.data import (
+    LABEL_COLUMNS,
     FrameCache,
     brand_vocabulary,
     first_night_posts,
@@ -230,16 +232,16 @@ def run_ablation(parts: dict, cfg: TrainConfig, feature_names: list[str],
     return pd.DataFrame(rows).round(4)
 
 
-#: post-frame columns nothing reads once the feature matrices exist
-HEAVY_COLUMNS = ("tokens", "text_raw", "text_norm", "title", "body", "account_bio",
-                 "report_times", "report_reasons")
+#: post-frame columns read once the feature matrices exist (ids, windows, labels,
+#: groups); the rest (text, tokens, curves, context, account fields) is let go
+KEEP_COLUMNS = ("post_id", "account_id", "published_at", "night", "split_window",
+                *LABEL_COLUMNS)
 
 
 def slim_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame without its text, tokens and exposure curves (``curve_hours`` stays)."""
-    heavy = [c for c in frame.columns
-             if c in HEAVY_COLUMNS or (c.startswith("curve_") and c != "curve_hours")]
-    return frame.drop(columns=heavy)
+    """The frame with only :data:`KEEP_COLUMNS` (what evaluation, calibration and the
+    MLflow lineage read): less memory, and a small feature-cache entry."""
+    return frame[[c for c in frame.columns if c in KEEP_COLUMNS]]
 
 
 def features_cache_key(plan, cfg: TrainConfig, pipeline, extra_labels) -> str:
@@ -330,6 +332,9 @@ def train(
                                       params={"text_model": {"n_splits": cfg.text_model_splits}},
                                       random_state=cfg.seed)
     tokenizer = pipeline.named_steps["tokenize"].fit(first_posts)
+    # this process only tokenizes the model's input example at the end (the nights are
+    # tokenized by workers or come from the cache): build jieba's dictionary meanwhile
+    threading.Thread(target=lambda: tokenizer.segmenter_.tokenizer, daemon=True).start()
 
     t = time.perf_counter()
     plan = plan_nights(sources, tokenizer, cfg.families, pipeline)
