@@ -199,6 +199,17 @@ def _with_pipeline(fn, bundle):
     return fn
 
 
+def release_memory() -> None:
+    """Give freed heap pages back to the OS (glibc ``malloc_trim``), so a step's peak
+    is not raised by the previous step's garbage; a no-op elsewhere."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 #: families whose night context depends only on the set of keys (documented and tested
 #: for :func:`fakeugc.features._coordination.coordination_context`): their keys are not
 #: put back in file order first, which would copy them
@@ -230,6 +241,7 @@ def night_context(keys_by_family: dict[str, list[pd.DataFrame]], bundle=None
                                                             dtype=object)))
             k = k.drop(columns=[c for c in k.columns if c.startswith("__")])
         keys[family] = k
+        release_memory()
     where = where if where is not None else pd.Series(dtype="int64")
     if not keys:
         return pd.DataFrame(), where

@@ -40,6 +40,7 @@ from fakeugc.scoring.bucket import (
     iter_context_by_bucket,
     night_context,
     prepare_bucket,
+    release_memory,
     score_bucket,
     scores_to_arrow,
     tokenize_posts,
@@ -187,6 +188,7 @@ def task_context(work, K: int, families: tuple[str, ...], bundle_path: str | Non
         keys[family] = [table.to_pandas(types_mapper=pd.ArrowDtype)]
         del table
     keys = {f: keys[f] for f in families if f in keys}
+    release_memory()
     t = time.perf_counter()
     context, where = night_context(keys, bundle)
     del keys
