@@ -187,3 +187,12 @@ def test_declared_partnerships_are_outside_the_text_model():
     assert a.transform(X.iloc[:1])["text_model_score"].notna().all()
     c = TextModelScore(random_state=0, declared_column=None).fit(X, y)
     assert c.transform(X)["text_model_score"].notna().all()
+
+
+def test_model_pickled_before_declared_column_still_scores_everyone():
+    X, y = synthetic(40, seed=7)
+    m = TextModelScore(random_state=0).fit(X, y)
+    del m.__dict__["declared_column"]  # what an older pickle looks like
+    old = pickle.loads(pickle.dumps(m))
+    X = X.assign(disclosed_partnership=True)
+    assert old.transform(X)["text_model_score"].notna().all()

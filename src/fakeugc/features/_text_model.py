@@ -157,6 +157,9 @@ class TextModelScore(TransformerMixin, BaseEstimator):
         Only used when a frame comes without a ``tokens`` column.
     """
 
+    #: models pickled before ``declared_column`` existed scored every row: keep that
+    declared_column: str | None = None
+
     def __init__(
         self,
         n_splits: int = 5,
