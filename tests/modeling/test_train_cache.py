@@ -60,6 +60,9 @@ def test_warm_runs_match_cold(exports, tmp_path, monkeypatch):
     last = again.ablation.iloc[-1]
     assert last["features"] == len(again.bundle.feature_names)
     assert last["pr_auc"] == pytest.approx(round(cold.evaluation["overall"]["pr_auc"], 4))
+    for t, per in cold.evaluation.get("per_fraud_type", {}).items():
+        if f"pr_auc_{t}" in last and per["pr_auc"] == per["pr_auc"]:
+            assert last[f"pr_auc_{t}"] == pytest.approx(round(per["pr_auc"], 4))
 
     # another feature setting: the frames come from the cache, the features are rebuilt
     other = train([exports], _cfg(text_model_splits=2), register=False, keep_matrices=True)

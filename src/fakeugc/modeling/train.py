@@ -226,6 +226,14 @@ def run_ablation(parts: dict, cfg: TrainConfig, feature_names: list[str],
                "roc_auc": m["roc_auc"], "precision": m["precision"], "recall": m["recall"]}
         for t, v in groups["fraud_type"].items():
             row[f"recall_{t}"] = v["recall"]
+        # threshold-free per type: PR-AUC of this type's posts against the genuine ones
+        # (recall at a calibration-chosen threshold swings with the threshold)
+        ft = f_te["fraud_type"].fillna("").astype(str).to_numpy() if "fraud_type" in f_te \
+            else np.full(len(y_te), "")
+        for t in groups["fraud_type"]:
+            sel = (y_te == 0) | (ft == t)
+            row[f"pr_auc_{t}"] = binary_metrics(y_te[sel], prob[sel], thr,
+                                                cfg.precision_at_k)["pr_auc"]
         for g, v in groups["hard_case"].items():
             row[f"fpr_{g}"] = v["fpr"]
         rows.append(row)
