@@ -405,8 +405,10 @@ def _longest_run_mask(b: np.ndarray) -> np.ndarray:
     return (best[:, None] > 0) & (tt >= start[:, None]) & (tt <= end[:, None])
 
 
-def _plateau_hours_mask(x: np.ndarray, p) -> np.ndarray:
-    """The hours of each curve's longest plateau (the rule of ``exp_plateau_hours``)."""
+def _plateau_steps(x: np.ndarray, p) -> tuple[np.ndarray, np.ndarray]:
+    """(high, steps): hours at a high level (>= ``plateau_min_share`` of the peak and
+    >= ``plateau_min_count``), and high hours near-equal to a high previous hour. The
+    rule behind ``exp_plateau_hours`` and the plateau-engagement ratio."""
     n = x.shape[0]
     valid = ~np.isnan(x)
     xz = np.nan_to_num(x, nan=0.0)
@@ -418,7 +420,12 @@ def _plateau_hours_mask(x: np.ndarray, p) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         near = np.abs(xz - prev) <= p.plateau_tolerance * np.maximum(xz, prev)
     prev_high = np.concatenate([np.zeros((n, 1), dtype=bool), high[:, :-1]], axis=1)
-    return _longest_run_mask(high & prev_high & near)
+    return high, high & prev_high & near
+
+
+def _plateau_hours_mask(x: np.ndarray, p) -> np.ndarray:
+    """The hours of each curve's longest plateau."""
+    return _longest_run_mask(_plateau_steps(x, p)[1])
 
 
 def _shape_features(x: np.ndarray, has: np.ndarray, p) -> dict[str, np.ndarray]:
@@ -466,15 +473,8 @@ def _shape_features(x: np.ndarray, has: np.ndarray, p) -> dict[str, np.ndarray]:
     out[F_SECOND_PEAKS] = np.where(pos, is_peak.sum(1), np.nan)
 
     # plateau: consecutive near-equal hours at a high level
-    high = valid & (xz > 0) & (xz >= p.plateau_min_share * peak[:, None]) & (
-        xz >= p.plateau_min_count
-    )
-    prev = np.concatenate([np.full((n, 1), np.nan), x[:, :-1]], axis=1)
-    with np.errstate(invalid="ignore"):
-        near = np.abs(xz - prev) <= p.plateau_tolerance * np.maximum(xz, prev)
-    prev_high = np.concatenate([np.zeros((n, 1), dtype=bool), high[:, :-1]], axis=1)
-    b = high & prev_high & near
-    run = _longest_run(b)
+    high, steps = _plateau_steps(x, p)
+    run = _longest_run(steps)
     out[F_PLATEAU] = np.where(pos, np.where(high.any(1), run + 1, 0), np.nan)
 
     # early shares of the first day
