@@ -65,3 +65,18 @@ class Settings:
 
 def get_settings() -> Settings:
     return Settings(project_root())
+
+
+def read_yaml_mapping(path: str | Path) -> dict:
+    """A YAML config file's top-level mapping (an empty file gives ``{}``); anything
+    else at the top level is an error naming the file. Every ``pipelines/*.yaml``
+    loader starts here, then validates with its pydantic model."""
+    import yaml
+
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data

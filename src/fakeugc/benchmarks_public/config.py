@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from fakeugc.modeling.config import LightGBMConfig, TrainConfig
+from fakeugc.settings import read_yaml_mapping
 
 
 class _Strict(BaseModel):
@@ -113,8 +113,4 @@ def load_bench_config(path: str | Path | None = None) -> BenchConfig:
     p = Path(path) if path is not None else default_config_path()
     if path is None and not p.exists():
         return BenchConfig()
-    with open(p, encoding="utf-8") as f:
-        data = yaml.safe_load(f) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{p}: expected a mapping at the top level")
-    return BenchConfig.model_validate(data)
+    return BenchConfig.model_validate(read_yaml_mapping(p))

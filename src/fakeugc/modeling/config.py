@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fakeugc.features._catalogue import FAMILIES
+from fakeugc.settings import read_yaml_mapping
 
 
 class _Strict(BaseModel):
@@ -115,10 +115,7 @@ def load_config(path: str | Path | None, overrides: dict | None = None) -> Train
     """Load and validate the YAML config; ``overrides`` (dotted keys allowed) win."""
     data: dict = {}
     if path is not None:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping at the top level")
+        data = read_yaml_mapping(path)
     for key, value in (overrides or {}).items():
         if value is None:
             continue

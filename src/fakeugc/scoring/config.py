@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+from fakeugc.settings import read_yaml_mapping
 
 
 class ScoreConfig(BaseModel):
@@ -38,10 +39,7 @@ def load_score_config(path: str | Path | None, overrides: dict | None = None) ->
     """Load and validate the YAML config; non-None ``overrides`` win."""
     data: dict = {}
     if path is not None:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping at the top level")
+        data = read_yaml_mapping(path)
     for key, value in (overrides or {}).items():
         if value is not None:
             data[key] = value

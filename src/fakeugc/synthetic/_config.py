@@ -12,8 +12,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fakeugc.settings import read_yaml_mapping
 
 
 class _Strict(BaseModel):
@@ -230,12 +231,6 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> GeneratorCo
     """Read a YAML config (or the defaults when ``path`` is None) and apply overrides."""
     data: dict[str, Any] = {}
     if path is not None:
-        text = Path(path).read_text(encoding="utf-8")
-        loaded = yaml.safe_load(text)
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{path}: expected a mapping at the top level")
-        data = loaded
+        data = read_yaml_mapping(path)
     data.update({k: v for k, v in overrides.items() if v is not None})
     return GeneratorConfig.model_validate(data)
