@@ -52,6 +52,54 @@ def test_clusters_join_accounts_into_one_group():
     assert g[0] == g[1] and g[2] != g[0] and g[3] != g[0]
 
 
+def test_only_clusters_that_cross_a_time_window_join_accounts():
+    f = pd.DataFrame({"account_id": ["a", "b", "c", "d"],
+                      "ctx_coordination_cluster_id": ["x", "x", "y", "y"]})
+    g = account_groups(f, window=np.array(["train", "train", "train", "test"]))
+    assert g[0] != g[1]  # x lives in one window: its accounts stay apart
+    assert g[2] == g[3]  # y reaches two windows: one group, one side
+
+
+def _roster_campaigns(n_days=40, campaigns=30, roster=40, per_campaign=8, seed=0):
+    """An intermediary's campaigns: each a one-day cluster written by accounts
+    drawn from one roster, so every campaign shares accounts with others."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(campaigns):
+        day = int(rng.integers(0, n_days))
+        for i, acc in enumerate(rng.choice(roster, per_campaign, replace=False)):
+            rows.append({"post_id": f"c{c}-{i}", "account_id": f"r{acc}",
+                         "published_at": pd.Timestamp("2026-10-01 04:00", tz="UTC")
+                         + pd.Timedelta(days=day),
+                         "ctx_coordination_cluster_id": f"camp{c}"})
+    for d in range(n_days):  # ordinary posts, so every day exists
+        for i in range(20):
+            rows.append({"post_id": f"o{d}-{i}", "account_id": f"o{rng.integers(0, 400)}",
+                         "published_at": pd.Timestamp("2026-10-01 04:00", tz="UTC")
+                         + pd.Timedelta(days=d), "ctx_coordination_cluster_id": None})
+    return pd.DataFrame(rows)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000))
+def test_a_roster_intermediary_reaches_both_sides_without_sharing_an_account(seed):
+    f = _roster_campaigns(seed=seed % 50)
+    split = assign_split(f, SplitConfig(), seed=seed)
+    camp = f["post_id"].str.startswith("c").to_numpy()
+    # the roster is not one group: campaign posts are trained on and evaluated on
+    assert (split[camp] == "train").any()
+    assert split[camp].isin(["valid", "calibration", "test"]).any()
+    train_acc = set(f.loc[split == "train", "account_id"])
+    eval_acc = set(f.loc[split.isin(["valid", "calibration", "test"]), "account_id"])
+    assert not (train_acc & eval_acc)
+    # no cluster has posts on both sides
+    sides = pd.DataFrame({"c": f["ctx_coordination_cluster_id"],
+                          "side": np.where(split == "train", "t",
+                                           np.where(split == "unused", "u", "e"))})
+    used = sides[sides["c"].notna() & (sides["side"] != "u")]
+    assert (used.groupby("c")["side"].nunique() <= 1).all()
+
+
 def test_split_config_must_sum_to_one_and_unknown_keys_fail(tmp_path):
     with pytest.raises(ValueError):
         SplitConfig(train=0.9, valid=0.2, calibration=0.1, test=0.1)

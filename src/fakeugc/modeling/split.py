@@ -3,11 +3,18 @@
 A random split flatters every model here: one campaign writes many
 near-identical posts and one account writes many posts. Days are cut in time
 order into train → valid (early stopping) → calibration → test windows, and
-account groups (accounts joined through shared near-duplicate clusters) are
-hashed into a training share and an evaluation share: the model trains only on
-training groups, and is validated, calibrated and tested only on evaluation
-groups. So no account and no cluster is on both sides, and every later window
-is later in time.
+account groups are hashed into a training share and an evaluation share: the
+model trains only on training groups, and is validated, calibrated and tested
+only on evaluation groups. So no account and no cluster is on both sides, and
+every later window is later in time.
+
+A group is one account, joined with others only through a near-duplicate
+cluster that reaches more than one time window (a cluster inside one window
+cannot put the same text on both sides of a time cut). Joining accounts through
+*every* cluster, as the first version did, chains a paid intermediary's whole
+roster, and every campaign it ever ran, into one group: all of its posts then
+land on one side, and a test window drawn from the other side holds only the
+campaign posts that no cluster links, the very ones coordination cannot see.
 """
 
 from __future__ import annotations
@@ -45,17 +52,24 @@ class _UnionFind:
                 self.parent[ra] = rb
 
 
-def account_groups(frame: pd.DataFrame, cluster_column: str = "ctx_coordination_cluster_id"):
-    """A group id per post: accounts linked through shared clusters form one group."""
+def account_groups(frame: pd.DataFrame, cluster_column: str = "ctx_coordination_cluster_id",
+                   window: np.ndarray | None = None):
+    """A group id per post: its account, joined with the accounts of every cluster it
+    shares. With ``window`` (each row's time window), only clusters whose posts fall
+    in more than one window join accounts (see the module docstring)."""
     uf = _UnionFind()
     accounts = frame["account_id"].astype(str).to_numpy()
     for a in accounts:
         uf.find("a:" + a)
     if cluster_column in frame.columns:
         clusters = frame[cluster_column].to_numpy()
-        for a, c in zip(accounts, clusters, strict=True):
-            if isinstance(c, str) and c:
-                uf.union("a:" + a, "c:" + c)
+        joining = np.array([isinstance(c, str) and bool(c) for c in clusters], dtype=bool)
+        if window is not None and joining.any():
+            spans = (pd.DataFrame({"c": clusters[joining], "w": np.asarray(window)[joining]})
+                     .groupby("c")["w"].nunique())
+            joining[joining] = spans.reindex(clusters[joining]).to_numpy() > 1
+        for a, c in zip(accounts[joining], clusters[joining], strict=True):
+            uf.union("a:" + a, "c:" + c)
     return np.array([uf.find("a:" + a) for a in accounts], dtype=object)
 
 
@@ -87,7 +101,7 @@ def assign_split(frame: pd.DataFrame, cfg: SplitConfig, seed: int) -> pd.Series:
     """``train``/``valid``/``calibration``/``test`` or ``unused`` for every row."""
     day = frame["published_at"].dt.tz_convert("Asia/Shanghai").dt.normalize()
     window = time_windows(day, cfg)
-    groups = account_groups(frame)
+    groups = account_groups(frame, window=window)
     eval_group = np.array([_unit_hash(g, seed) < cfg.eval_group_share for g in groups])
     split = np.where(window == "train", np.where(eval_group, "unused", "train"),
                      np.where(eval_group, window, "unused"))
