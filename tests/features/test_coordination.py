@@ -300,16 +300,18 @@ def test_launch_burst_of_varied_posts_is_a_burst_not_a_campaign():
     cf = CoordinationFeatures().fit(train)
     assert cf.brand_rates_["L"] == pytest.approx(6 / cf.fit_span_days_)
     feats = cf.transform(frame).set_axis(frame["post_id"])
+    burst = cf.brand_burst(frame).set_axis(frame["post_id"])
+    assert "coord_brand_burst_ratio" not in feats.columns  # a burst alone is not evidence
     launch = feats[feats.index.str.startswith("l")]
     crew = feats[feats.index.str.startswith("t")]
-    assert launch["coord_brand_burst_ratio"].median() > 5
+    assert burst[launch.index].median() > 5
     assert launch["coord_brand_homogeneity"].max() < 0.15
     assert launch["coord_cluster_size"].max() <= 2
     assert crew["coord_brand_homogeneity"].min() > 0.8
     assert crew["coord_burst_homogeneity"].min() > 3 * launch["coord_burst_homogeneity"].max()
     # the steady brand is not bursting
     steady = feats[feats.index.str.startswith("g")]
-    assert steady["coord_brand_burst_ratio"].median() < 3
+    assert burst[steady.index].median() < 3
 
 
 # --------------------------------------------------------------------------- crews and devices
@@ -342,7 +344,8 @@ def test_co_targeting_crew_and_device_sharing():
 def test_missing_inputs_give_nan(night):
     no_brands = night.drop(columns=["brand_tags"])
     feats = fitted(no_brands).transform(no_brands)
-    for c in ("coord_brand_burst_ratio", "coord_brand_homogeneity", "coord_burst_homogeneity",
+    assert fitted(no_brands).brand_burst(no_brands).isna().all()
+    for c in ("coord_brand_homogeneity", "coord_burst_homogeneity",
               "coord_cotarget_accounts", "coord_cotarget_score", "coord_cluster_brand_purity"):
         assert feats[c].isna().all(), c
     # no accounts table: device features missing, not zero

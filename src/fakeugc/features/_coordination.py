@@ -13,7 +13,8 @@ crew shows only across posts (detection.md §1 lesson 2, §3 Coordination, §7.3
 * **brand bursts that are homogeneous** — a brand's volume around the post
   against the brand's fitted baseline rate, multiplied by how much of that
   volume is one cluster or one hashtag set (a launch burst of varied organic
-  posts is a burst, not a campaign);
+  posts is a burst, not a campaign, so the raw burst is not a feature:
+  :meth:`CoordinationFeatures.brand_burst` gives it for analysts);
 * **shared hashtag sets**, **co-targeting** (other accounts that co-posted with
   this account on >= 2 brands within windows, with FRAUDAR's 1/log(degree + 5)
   down-weighting of popular brands), and **device-cluster sharing**.
@@ -143,13 +144,6 @@ F_HASHTAGS = feature(
     "{value:.0f} other accounts used exactly the same hashtag set within the window",
     "the hashtag set is not shared with other accounts",
 )
-F_BURST = feature(
-    "coord_brand_burst_ratio",
-    FAMILY,
-    "posts about the post's brand in a window around it, over the brand's baseline for that window",
-    "its brand got {value:.1f}x its usual volume of posts around this time",
-    "its brand's volume is normal ({value:.1f}x baseline)",
-)
 F_HOMOGENEITY = feature(
     "coord_brand_homogeneity",
     FAMILY,
@@ -161,9 +155,12 @@ F_HOMOGENEITY = feature(
 F_BURST_HOMOG = feature(
     "coord_burst_homogeneity",
     FAMILY,
-    "brand burst ratio times brand homogeneity: a burst that is one brief, not organic buzz",
-    "its brand's burst ({row[coord_brand_burst_ratio]:.1f}x baseline) is made of posts "
-    "repeating this text or its hashtags ({row[coord_brand_homogeneity]:.0%})",
+    "posts about the post's brand in a window around it over the brand's own baseline "
+    "(the burst), times the share of them that repeat this text or hashtag set: the part of "
+    "a burst that is one brief. The burst alone is not a feature: launches and viral "
+    "moments burst with varied text, and a model given the raw burst flags them",
+    "posts repeating this text or its hashtags ({row[coord_brand_homogeneity]:.0%} of its "
+    "brand's posts at this time) reached {value:.1f}x the brand's usual volume",
     "no homogeneous burst around its brand",
 )
 F_COTARGET = feature(
@@ -202,7 +199,6 @@ FEATURES = (
     F_MAX_SIM,
     F_EXACT,
     F_HASHTAGS,
-    F_BURST,
     F_HOMOGENEITY,
     F_BURST_HOMOG,
     F_COTARGET,
@@ -1262,19 +1258,32 @@ class CoordinationFeatures(TransformerMixin, BaseEstimator):
             out[i] = r
         return out
 
+    def _burst(self, ctx: pd.DataFrame) -> np.ndarray:
+        """Posts about the post's brand in its window over the brand's baseline."""
+        posts = pd.to_numeric(ctx[C_BRAND_POSTS], errors="coerce").to_numpy(dtype=float)
+        days = pd.to_numeric(ctx[C_BRAND_DAYS], errors="coerce").to_numpy(dtype=float)
+        night_mean = pd.to_numeric(ctx[C_BRAND_MEAN_RATE], errors="coerce").to_numpy(dtype=float)
+        base = self._baseline(ctx[C_BURST_BRAND].to_numpy(object), night_mean)
+        expected = np.maximum(base * days, 1.0)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isfinite(posts), posts / expected, np.nan)
+
+    def brand_burst(self, X: pd.DataFrame) -> pd.Series:
+        """The raw brand burst ratio of each row of X: context for analysts, not a model
+        feature (a launch or a viral moment bursts too; only
+        ``coord_burst_homogeneity``, the part of a burst that is one brief, is)."""
+        check_is_fitted(self, "brand_rates_")
+        return pd.Series(self._burst(self.context(X)), index=X.index, name="brand_burst_ratio")
+
     def _features(self, ctx: pd.DataFrame, index) -> pd.DataFrame:
         def col(c):
             return pd.to_numeric(ctx[c], errors="coerce").to_numpy(dtype=float)
 
         size = col(C_CLUSTER_SIZE)
         accounts = col(C_CLUSTER_ACCOUNTS)
-        posts = col(C_BRAND_POSTS)
-        days = col(C_BRAND_DAYS)
         homog = col(C_HOMOGENEITY)
-        base = self._baseline(ctx[C_BURST_BRAND].to_numpy(object), col(C_BRAND_MEAN_RATE))
+        burst = self._burst(ctx)
         with np.errstate(invalid="ignore", divide="ignore"):
-            expected = np.maximum(base * days, 1.0)
-            burst = np.where(np.isfinite(posts), posts / expected, np.nan)
             template = np.where(np.isfinite(accounts),
                                 (accounts >= self.template_min_accounts).astype(float), np.nan)
         feats = {
@@ -1287,7 +1296,6 @@ class CoordinationFeatures(TransformerMixin, BaseEstimator):
             F_MAX_SIM: col(C_MAX_SIM),
             F_EXACT: col(C_EXACT),
             F_HASHTAGS: col(C_HASHTAGS),
-            F_BURST: burst,
             F_HOMOGENEITY: homog,
             F_BURST_HOMOG: burst * homog,
             F_COTARGET: col(C_COTARGET),
