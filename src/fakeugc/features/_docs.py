@@ -49,7 +49,11 @@ def catalogue_markdown(ablation: pd.DataFrame | None = None, command: str = "",
                 "Cumulative families, each a full booster + calibration + threshold, scored "
                 "on the latest (test) window of the synthetic platform: PR-AUC, recall per "
                 "fraud type and false-positive rate per genuine group at the operating "
-                "threshold.", ""]
+                "threshold. The test window holds the latest days' posts of the "
+                "evaluation account groups (accounts joined only through near-duplicate "
+                "clusters that cross a time window, so a paid intermediary's roster is "
+                "not one all-or-nothing group); `pr_auc_<type>` is that type against "
+                "genuine posts, threshold-free.", ""]
         if command:
             out += ["Reproduce with:", "", "```bash", command, "```", ""]
         out += [_md_table(ablation), ""]
@@ -59,11 +63,14 @@ def catalogue_markdown(ablation: pd.DataFrame | None = None, command: str = "",
                     "partnerships, organic launch bursts, viral posts, and posts users "
                     "reported. The issue asks that none is flagged more often than an "
                     "ordinary genuine post (× ordinary ≤ 1); the 95% Wilson interval says "
-                    "how much of a difference the test window's sample can show. Two "
+                    "how much of a difference the test window's sample can show. Three "
                     "choices serve this: declared partnerships are outside the text "
-                    "model (ad copy is expected in a declared ad), and genuine posts the "
-                    "labels mark as hard cases weigh more in training (cost-sensitive: "
-                    "a false flag there costs more).", "",
+                    "model (ad copy is expected in a declared ad); a brand's raw burst "
+                    "is not a feature, only the part of it that repeats one brief "
+                    "(`coord_burst_homogeneity`), since launches and viral moments burst "
+                    "with varied text; and genuine posts the labels mark as hard cases "
+                    "weigh more in training (cost-sensitive: a false flag there costs "
+                    "more).", "",
                     hard_groups_markdown(hard_case), ""]
         if notes:
             out += [notes, ""]
