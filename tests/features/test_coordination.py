@@ -571,3 +571,31 @@ def test_alias_regex_matches_like_a_leading_lookbehind(text):
     plain = re.compile("|".join(parts))
     s = normalise_text(text)
     assert pattern.findall(s) == plain.findall(s)
+
+
+def _hashtags_whole_text(text):
+    """extract_hashtags as first written: NFKC of the whole post, then the same rules."""
+    import unicodedata
+
+    from fakeugc.features._coordination import _TAG_CLOSED, _TAG_OPEN, _TAG_SUFFIX
+
+    if not text or ("#" not in text and "＃" not in text):
+        return []
+    s = unicodedata.normalize("NFKC", text)
+    tags = [m.group(1) for m in _TAG_CLOSED.finditer(s)]
+    tags += [m.group(1) for m in _TAG_OPEN.finditer(_TAG_CLOSED.sub(" ", s))]
+    out = []
+    for t in tags:
+        t = normalise_text(_TAG_SUFFIX.sub("", t)).strip("#").strip()
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(
+    list("#＃ 　\n好物分享护肤abcＡＢＣ[]［］话题㎏ﬁ①́̈e") + ["\u200b", "[话题]", "😊"]),
+    max_size=40))
+def test_hashtags_read_from_the_first_hash_equal_the_whole_text_reading(pieces):
+    text = "".join(pieces)
+    assert extract_hashtags(text) == _hashtags_whole_text(text)
