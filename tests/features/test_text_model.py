@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
@@ -196,3 +198,22 @@ def test_model_pickled_before_declared_column_still_scores_everyone():
     old = pickle.loads(pickle.dumps(m))
     X = X.assign(disclosed_partnership=True)
     assert old.transform(X)["text_model_score"].notna().all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["好用", "不错", "a", "b", "😊", "广告", "x y", "第一"]),
+                         max_size=8), min_size=1, max_size=6),
+       st.sampled_from([(1, 1), (1, 2), (2, 2), (1, 3)]),
+       st.sampled_from([8, 2**10, 2**20]))
+def test_hashed_ngram_counts_equal_the_hashing_vectorizer(tokens, ngram_range, n_features):
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from fakeugc.features._text_model import _NgramAnalyzer, hashed_ngram_counts
+
+    want = HashingVectorizer(analyzer=_NgramAnalyzer(ngram_range), n_features=n_features,
+                             alternate_sign=False, norm=None, lowercase=False).transform(tokens)
+    got = hashed_ngram_counts(tokens, n_features, ngram_range)
+    assert got.shape == want.shape and got.has_sorted_indices
+    assert np.array_equal(got.indptr, want.indptr)
+    assert np.array_equal(got.indices, want.indices)
+    assert np.array_equal(got.data, want.data)

@@ -322,14 +322,14 @@ class _Joined:
 
 def _spans(rx: re.Pattern, s: str, joined: _Joined) -> tuple[np.ndarray, ...]:
     """(row, start, end) of every match of ``rx`` in ``s`` that stays inside one row."""
-    spans = [m.span() for m in rx.finditer(s) if m.end() > m.start()]
+    spans = [m.span() for m in rx.finditer(s)]
     if not spans:
         z = np.zeros(0, dtype=np.int64)
         return z, z, z
     arr = np.asarray(spans, dtype=np.int64)
     r0 = joined.rows(arr[:, 0])
     r1 = joined.rows(arr[:, 1] - 1)
-    keep = r0 == r1
+    keep = (r0 == r1) & (arr[:, 1] > arr[:, 0])  # inside one row, and not empty
     return r0[keep], arr[keep, 0], arr[keep, 1]
 
 

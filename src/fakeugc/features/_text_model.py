@@ -29,6 +29,8 @@ of one post that pushed its score most by hashing that post's own n-grams.
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -36,6 +38,7 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils import murmurhash3_32
 from sklearn.utils.validation import check_is_fitted
 
 from fakeugc.features._catalogue import feature
@@ -84,6 +87,58 @@ def _ngrams(toks: list[str], ngram_range: tuple[int, int]) -> list[str]:
         elif len(toks) >= k:
             out.extend(_BIGRAM_SEP.join(toks[i : i + k]) for i in range(len(toks) - k + 1))
     return out
+
+
+def _hash_index(strings, n_features: int) -> np.ndarray:
+    """FeatureHasher's column for each string (signed MurmurHash3, seed 0, abs, mod),
+    including its special case for -2**31."""
+    h = np.fromiter((murmurhash3_32(x, seed=0, positive=False) for x in strings),
+                    dtype=np.int64, count=len(strings))
+    special = (2**31 - 1 - (n_features - 1)) % n_features
+    return np.where(h == -(2**31), special, np.abs(h) % n_features).astype(np.int64)
+
+
+def hashed_ngram_counts(tokens: list[list[str]], n_features: int,
+                        ngram_range: tuple[int, int] = (1, 2)):
+    """The matrix ``HashingVectorizer(analyzer=_NgramAnalyzer(ngram_range),
+    n_features=n_features, alternate_sign=False, norm=None)`` gives for ``tokens``,
+    for unigrams and bigrams, built faster: a night repeats a small vocabulary, so each
+    distinct token and each distinct bigram is hashed once (the vectorizer hashes every
+    occurrence, ~60% of the text model's time). Other n-gram ranges use the vectorizer.
+    """
+    import scipy.sparse as sp
+
+    lo, hi = int(ngram_range[0]), int(ngram_range[1])
+    n = len(tokens)
+    if not (1 <= lo <= hi <= 2):
+        vec = HashingVectorizer(analyzer=_NgramAnalyzer(ngram_range), n_features=n_features,
+                                alternate_sign=False, norm=None, lowercase=False)
+        return vec.transform(tokens)
+    lens = np.fromiter(map(len, tokens), dtype=np.int64, count=n)
+    total = int(lens.sum())
+    n_uni = lens if lo == 1 else np.zeros(n, dtype=np.int64)
+    n_bi = np.maximum(lens - 1, 0) if hi == 2 else np.zeros(n, dtype=np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_uni + n_bi, out=indptr[1:])
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    if total:
+        # each row's unigrams, then its bigrams, written straight into CSR order
+        flat = np.fromiter(chain.from_iterable(tokens), dtype=object, count=total)
+        codes, uniq = pd.factorize(flat)
+        codes = codes.astype(np.int64)
+        row_of = np.repeat(np.arange(n), lens)
+        pos = np.arange(total) + (indptr[:-1] - (np.cumsum(lens) - lens))[row_of]  # CSR slot
+        if lo == 1:
+            indices[pos] = _hash_index(uniq, n_features)[codes]
+        if hi == 2 and total > 1:
+            j = np.flatnonzero(row_of[:-1] == row_of[1:])  # bigram (j, j + 1) in one row
+            pcodes, puniq = pd.factorize(codes[j] * len(uniq) + codes[j + 1])
+            grams = [a + _BIGRAM_SEP + b for a, b in
+                     zip(uniq[puniq // len(uniq)], uniq[puniq % len(uniq)], strict=True)]
+            indices[pos[j] + n_uni[row_of[j]]] = _hash_index(grams, n_features)[pcodes]
+    X = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n_features))
+    X.sum_duplicates()  # also sorts the indices, as the vectorizer's output
+    return X
 
 
 def group_folds(groups: np.ndarray, y: np.ndarray, n_splits: int, random_state: int = 0):
@@ -205,6 +260,11 @@ class TextModelScore(TransformerMixin, BaseEstimator):
             lowercase=False,
         )
 
+    def _counts(self, tokens: list[list[str]]):
+        """``vectorizer_.transform(tokens)``, computed by :func:`hashed_ngram_counts`."""
+        return hashed_ngram_counts(tokens, self.vectorizer_.n_features,
+                                   tuple(self.vectorizer_.analyzer.ngram_range))
+
     def _make_model(self) -> LogisticRegression:
         return LogisticRegression(
             C=self.C,
@@ -264,7 +324,7 @@ class TextModelScore(TransformerMixin, BaseEstimator):
         self.vectorizer_ = self._make_vectorizer()
         self.n_features_in_ = X.shape[1]
         tokens = self._tokens(X)
-        counts = self.vectorizer_.transform(tokens)
+        counts = self._counts(tokens)
         declared = self._declared(X)
         # declared partnerships: not trained on, no score
         empty = np.fromiter((len(t) == 0 for t in tokens), dtype=bool, count=n) | declared
@@ -329,7 +389,7 @@ class TextModelScore(TransformerMixin, BaseEstimator):
         tokens = self._tokens(X)
         empty = np.fromiter((len(t) == 0 for t in tokens), dtype=bool, count=len(tokens))
         empty |= self._declared(X)
-        counts = self.vectorizer_.transform(tokens)
+        counts = self._counts(tokens)
         score = self._score(self.model_, self.tfidf_, counts, empty)
         return pd.DataFrame({F_TEXT_SCORE: score}, index=X.index)
 
