@@ -249,3 +249,45 @@ def test_ced_benchmark_smoke(ced):
     y = export.tables["labels"].set_index("post_id")["label"].reindex(frame["post_id"])
     means = out.groupby(y.to_numpy()).mean()
     assert (means.loc[0] - means.loc[1]).abs()["acct_log_followers"] > 0.1
+
+
+def _random_account_keys(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    dc = np.array([None, "", "d0", "d1", "d2", "d3"], dtype=object)[rng.integers(0, 6, n)]
+    dc = np.where(dc == "", None, dc)
+    promo = rng.choice([0.0, 1.0, np.nan], n)
+    return pd.DataFrame({
+        "post_id": [f"p{i:04d}" for i in rng.permutation(n)],
+        "account_id": [f"a{a}" for a in rng.integers(0, n // 3 + 1, n)],
+        "published_at": rng.integers(0, 72, n).astype(float) * 1800.0,  # ties on purpose
+        "device_cluster": dc,
+        "promo": promo,
+    })
+
+
+def _arrow_backed(keys: pd.DataFrame) -> pd.DataFrame:
+    import pyarrow as pa
+
+    def strings(t):
+        return pd.ArrowDtype(t) if pa.types.is_string(t) else None
+
+    return pa.Table.from_pandas(keys, preserve_index=False).to_pandas(types_mapper=strings)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_arrow_backed_keys_give_the_same_context(seed):
+    """The scorer hands the night context Arrow-backed string columns (no Python object
+    per post); the values are the same as from object columns, and device-cluster sizes
+    are the distinct accounts per cluster."""
+    keys = _random_account_keys(300, seed)
+    obj = account_context(keys)
+    arrow = account_context(_arrow_backed(keys))
+    assert isinstance(arrow.index.dtype, pd.ArrowDtype)
+    assert list(arrow.index.astype(object)) == list(obj.index)
+    pd.testing.assert_frame_equal(arrow.reset_index(drop=True), obj.reset_index(drop=True))
+    known = keys["device_cluster"].notna().to_numpy()
+    sizes = keys.loc[known].groupby("device_cluster")["account_id"].nunique()
+    expected = np.full(len(keys), np.nan)
+    expected[known] = keys.loc[known, "device_cluster"].map(sizes).to_numpy(dtype=float)
+    np.testing.assert_array_equal(obj["ctx_account_device_cluster_accounts"].to_numpy(),
+                                  expected)

@@ -410,3 +410,42 @@ def test_plateau_ratio_needs_likes_and_a_plateau(make_frame, organic_curve):
     row = one(make_frame, {"impressions": curve, "likes": [c // 20 for c in curve]})
     assert row["exp_plateau_hours"] < 3
     assert np.isnan(row["exp_plateau_like_rate_ratio"])
+
+
+def _arrow_backed(keys: pd.DataFrame) -> pd.DataFrame:
+    import pyarrow as pa
+
+    def strings(t):
+        return pd.ArrowDtype(t) if pa.types.is_string(t) else None
+
+    return pa.Table.from_pandas(keys, preserve_index=False).to_pandas(types_mapper=strings)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_arrow_backed_keys_give_the_same_context(seed):
+    """The scorer hands the night context Arrow-backed ids (no Python object per post):
+    the same values, in the same order (account codes are numbered alike)."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    keys = pd.DataFrame({
+        "post_id": [f"p{i:04d}" for i in rng.permutation(n)],
+        "account_id": [f"a{a}" for a in rng.integers(0, 60, n)],
+        "published_at": rng.integers(0, 96, n).astype(float) * 3600.0,
+        "hours_seen": rng.choice([5.0, 24.0, 72.0], n),
+        "log24": np.where(rng.random(n) < 0.1, np.nan, rng.normal(5, 2, n)),
+    })
+    obj = exposure_context(keys)
+    arrow = exposure_context(_arrow_backed(keys))
+    assert isinstance(arrow.index.dtype, pd.ArrowDtype)
+    assert list(arrow.index.astype(object)) == list(obj.index)
+    pd.testing.assert_frame_equal(arrow.reset_index(drop=True), obj.reset_index(drop=True))
+
+
+def test_seconds_of_timestamp_objects():
+    """Object arrays of tz-aware Timestamps (no cache pass) give the same seconds."""
+    from fakeugc.features._exposure import seconds
+
+    ts = pd.Series([pd.Timestamp("2026-01-01 00:00:01", tz="UTC"), pd.NaT,
+                    pd.Timestamp("2026-06-30 12:00:00.5", tz="UTC")])
+    np.testing.assert_array_equal(seconds(ts.to_numpy(dtype=object)), seconds(ts))
+    np.testing.assert_array_equal(seconds(list(ts)), seconds(ts))

@@ -212,3 +212,30 @@ def test_report_timing_needs_two_reports_and_views(make_frame, t0):
     )
     out = feats(frame)
     assert out[["fb_report_view_gap", "fb_report_burst_excess"]].isna().all().all()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_arrow_backed_keys_give_the_same_context(seed):
+    """The scorer hands the night context Arrow-backed ids (no Python object per post):
+    the same values, in the same order."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    data = {
+        "post_id": [f"p{i:04d}" for i in rng.permutation(n)],
+        "account_id": [f"a{a}" for a in rng.integers(0, 40, n)],
+        "published_at": rng.integers(0, 48, n).astype(float) * 3600.0,
+        "reports": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 4, n)),
+    }
+    for r in ("fake_review", "undisclosed_ad", "spam", "other"):
+        data[f"reports_{r}"] = rng.integers(0, 2, n).astype(float)
+    keys = pd.DataFrame(data)
+    table = pa.Table.from_pandas(keys, preserve_index=False)
+    arrow_keys = table.to_pandas(
+        types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_string(t) else None)
+    obj = feedback_context(keys)
+    arrow = feedback_context(arrow_keys)
+    assert isinstance(arrow.index.dtype, pd.ArrowDtype)
+    assert list(arrow.index.astype(object)) == list(obj.index)
+    pd.testing.assert_frame_equal(arrow.reset_index(drop=True), obj.reset_index(drop=True))

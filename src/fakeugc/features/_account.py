@@ -31,7 +31,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from fakeugc.features._catalogue import StatelessFeaturesMixin, feature
-from fakeugc.features._exposure import bool_float, finite, resolve_context, seconds
+from fakeugc.features._exposure import (
+    bool_float,
+    finite,
+    id_codes,
+    post_index,
+    resolve_context,
+    seconds,
+)
 
 FAMILY = "account"
 DAY_S = 86_400.0
@@ -232,17 +239,19 @@ def account_context(keys: pd.DataFrame, window_hours: float = 24.0) -> pd.DataFr
     account's posts in the export, its posts in the ``window_hours`` before this one,
     hours since its previous post, and its share of promotional posts."""
     n = len(keys)
-    acc = keys["account_id"].astype(object)
+    # ids as integer codes (object or Arrow-backed columns alike; no per-post objects)
+    codes = id_codes(keys["account_id"])
+    m = int(codes.max()) + 1 if n else 0
     # device cluster: distinct accounts per cluster
-    dc = keys["device_cluster"].astype(object)
-    known = dc.notna().to_numpy()
+    dc = id_codes(keys["device_cluster"])
+    known = dc >= 0
     device = np.full(n, np.nan)
     if known.any():
-        sizes = keys.loc[known].groupby("device_cluster")["account_id"].nunique()
-        device[known] = dc[known].map(sizes).to_numpy(dtype=float)
+        kc, ka = dc[known].astype(np.int64), codes[known].astype(np.int64)
+        pairs = np.unique(kc * max(m, 1) + ka)  # distinct (cluster, account)
+        sizes = np.bincount(pairs // max(m, 1), minlength=int(kc.max()) + 1)
+        device[known] = sizes[kc].astype(float)
     # account totals in the export
-    codes = pd.factorize(acc)[0]
-    m = int(codes.max()) + 1 if n else 0
     posts = np.bincount(codes, minlength=m)[codes].astype(float)
     promo = keys["promo"].to_numpy(dtype=float)
     pk = ~np.isnan(promo)
@@ -282,7 +291,7 @@ def account_context(keys: pd.DataFrame, window_hours: float = 24.0) -> pd.DataFr
             CTX_GAP: gap,
             CTX_PROMO: share,
         },
-        index=pd.Index(keys["post_id"].to_numpy(), name="post_id"),
+        index=post_index(keys),
     )
 
 

@@ -231,7 +231,10 @@ CONTEXT_COLUMNS = (CTX_HIST_MEAN, CTX_HIST_N)
 
 def seconds(values) -> np.ndarray:
     """Timestamps (any datetime unit, tz-aware or naive UTC) as float seconds since epoch."""
-    s = pd.to_datetime(pd.Series(values), utc=True)
+    s = pd.Series(values)
+    # an object column of Timestamps: no cache (pandas' cache check walks every value
+    # in Python first; the values are the same either way)
+    s = pd.to_datetime(s, utc=True, cache=s.dtype != object)
     return ((s - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(
         dtype=float, na_value=np.nan
     )
@@ -243,6 +246,29 @@ def bool_float(values, n: int) -> np.ndarray:
         return np.full(n, np.nan)
     mapped = pd.Series(np.asarray(values, dtype=object)).map({True: 1.0, False: 0.0})
     return mapped.to_numpy(dtype=float, na_value=np.nan)
+
+
+def is_arrow(values) -> bool:
+    """An Arrow-backed pandas column (``pd.ArrowDtype``): the scorer hands the night
+    context such columns (no Python object per value)."""
+    return isinstance(getattr(values, "dtype", None), pd.ArrowDtype)
+
+
+def id_codes(values) -> np.ndarray:
+    """``pd.factorize`` codes of ids (first appearance order, -1 for missing), from an
+    object array or column, or from an Arrow-backed column without Python objects
+    (the same codes: both number values in order of first appearance)."""
+    if is_arrow(values):
+        return np.asarray(pd.factorize(values)[0])
+    return pd.factorize(pd.Series(np.asarray(values, dtype=object), dtype=object))[0]
+
+
+def post_index(keys: pd.DataFrame) -> pd.Index:
+    """The keys' ``post_id`` as the context's index (Arrow-backed keys keep it in Arrow)."""
+    ids = keys["post_id"]
+    if is_arrow(ids):
+        return pd.Index(ids.array, name="post_id")
+    return pd.Index(ids.to_numpy(), name="post_id")
 
 
 def earlier_sums(
@@ -261,7 +287,7 @@ def earlier_sums(
     n = len(values)
     if n == 0:
         return np.zeros((0, values.shape[1])), np.zeros(0)
-    codes = pd.factorize(pd.Series(account_ids, dtype=object))[0]
+    codes = id_codes(account_ids)
     t = np.asarray(times, dtype=float)
     order = np.lexsort((t, codes))
     a, ts = codes[order], t[order]
@@ -586,13 +612,10 @@ def exposure_context(keys: pd.DataFrame) -> pd.DataFrame:
     vals = np.column_stack([np.where(complete, keys["log24"].to_numpy(dtype=float), 0.0),
                             complete.astype(float)])
     t = keys["published_at"].to_numpy(dtype=float) if len(keys) else np.zeros(0)
-    sums, _ = earlier_sums(keys["account_id"].to_numpy(), t, vals)
+    sums, _ = earlier_sums(keys["account_id"], t, vals)
     n_prev = sums[:, 1]
     mean = _div(sums[:, 0], n_prev)
-    return pd.DataFrame(
-        {CTX_HIST_MEAN: mean, CTX_HIST_N: n_prev},
-        index=pd.Index(keys["post_id"].to_numpy(), name="post_id"),
-    )
+    return pd.DataFrame({CTX_HIST_MEAN: mean, CTX_HIST_N: n_prev}, index=post_index(keys))
 
 
 # --------------------------------------------------------------------------- transformer

@@ -23,7 +23,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from fakeugc.features._catalogue import StatelessFeaturesMixin, feature
-from fakeugc.features._exposure import earlier_sums, finite, resolve_context, seconds
+from fakeugc.features._exposure import (
+    earlier_sums,
+    finite,
+    post_index,
+    resolve_context,
+    seconds,
+)
 from fakeugc.features._frame import curve_matrix
 
 FAMILY = "feedback"
@@ -268,7 +274,7 @@ def feedback_context(keys: pd.DataFrame) -> pd.DataFrame:
     cols += [keys[f"reports_{r}"].to_numpy(dtype=float) for r in ALL_REASONS]
     vals = np.column_stack(cols) if len(keys) else np.zeros((0, len(cols)))
     t = keys["published_at"].to_numpy(dtype=float)
-    sums, counts = earlier_sums(keys["account_id"].to_numpy(), t, vals)
+    sums, counts = earlier_sums(keys["account_id"], t, vals)
     known = ~np.isnan(total)
     sums[~known] = np.nan
     data = {
@@ -277,7 +283,7 @@ def feedback_context(keys: pd.DataFrame) -> pd.DataFrame:
         **{CTX_PREV_BY_REASON[r]: sums[:, 2 + j] for j, r in enumerate(ALL_REASONS)},
         CTX_PREV_REPORTED: sums[:, 1],
     }
-    return pd.DataFrame(data, index=pd.Index(keys["post_id"].to_numpy(), name="post_id"))
+    return pd.DataFrame(data, index=post_index(keys))
 
 
 # --------------------------------------------------------------------------- transformer
