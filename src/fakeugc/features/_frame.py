@@ -69,10 +69,24 @@ def curve_matrix(frame: pd.DataFrame, metric: str) -> np.ndarray:
     out = np.full((len(frame), CURVE_HOURS), np.nan)
     if col not in frame.columns:
         return out
-    for i, arr in enumerate(frame[col].to_numpy()):
-        if arr is not None and not (isinstance(arr, float) and np.isnan(arr)):
-            a = np.asarray(arr, dtype=float)
-            out[i, : len(a)] = a[:CURVE_HOURS]
+    values = frame[col].to_numpy()
+    rows = [i for i, arr in enumerate(values)
+            if arr is not None and not (isinstance(arr, float) and np.isnan(arr))]
+    if not rows:
+        return out
+    parts = [values[i] for i in rows]
+    if all(type(a) is np.ndarray and a.ndim == 1 and a.dtype == np.float64 for a in parts):
+        # the frame's own curves (float arrays): one concatenation and one masked
+        # assignment instead of a row-by-row copy (the same values)
+        parts = [a[:CURVE_HOURS] for a in parts]
+        lens = np.fromiter((len(a) for a in parts), dtype=np.int64, count=len(parts))
+        sub = np.full((len(rows), CURVE_HOURS), np.nan)
+        sub[np.arange(CURVE_HOURS)[None, :] < lens[:, None]] = np.concatenate(parts)
+        out[np.asarray(rows)] = sub
+        return out
+    for i, arr in zip(rows, parts, strict=True):
+        a = np.asarray(arr, dtype=float)
+        out[i, : len(a)] = a[:CURVE_HOURS]
     return out
 
 
@@ -95,8 +109,14 @@ def build_post_frame(export) -> pd.DataFrame:
         frame["account_known"] = idx >= 0
         for c in ACCOUNT_COLUMNS:
             if c in acc.columns:
-                vals = acc[c].reindex(frame["account_id"]).to_numpy()
-                frame[f"account_{c}"] = vals
+                col = acc[c].reindex(frame["account_id"])
+                if c == "created_at" and pd.api.types.is_datetime64_any_dtype(col.dtype):
+                    # stays a datetime column (not one Timestamp object per post); as
+                    # the object path gives: UTC, nanoseconds
+                    frame[f"account_{c}"] = pd.to_datetime(
+                        pd.Series(col.array), utc=True).dt.as_unit("ns").array
+                else:
+                    frame[f"account_{c}"] = col.to_numpy()
             else:
                 frame[f"account_{c}"] = None
         frame["account_created_at"] = pd.to_datetime(frame["account_created_at"], utc=True)
@@ -110,19 +130,30 @@ def build_post_frame(export) -> pd.DataFrame:
     for m in EXPOSURE_COUNTS:
         frame[f"curve_{m}"] = None
     if exposure is not None and len(exposure):
-        exp = exposure[exposure["hour"] < CURVE_HOURS]
-        pos = pd.Index(frame["post_id"]).get_indexer(exp["post_id"])
+        # the rows of the first CURVE_HOURS hours, column by column (no filtered copy
+        # of the whole table: a bucket has ~70 exposure rows a post)
+        early = (exposure["hour"] < CURVE_HOURS).to_numpy(dtype=bool, na_value=False)
+        every = bool(early.all())
+
+        def column(name, **kw):
+            v = exposure[name].to_numpy(**kw)
+            return v if every else v[early]
+
+        pos = pd.Index(frame["post_id"]).get_indexer(column("post_id"))
         keep = pos >= 0
         pos = pos[keep]
-        hours = exp["hour"].to_numpy()[keep].astype(int)
+        hours = column("hour")[keep].astype(int)
         seen = np.zeros(n, dtype=int)
         np.maximum.at(seen, pos, hours + 1)
         frame["curve_hours"] = seen
         for m in EXPOSURE_COUNTS:
-            if m not in exp.columns or exp[m].isna().all():
+            if m not in exposure.columns:
+                continue
+            vals = column(m, dtype=float, na_value=np.nan)
+            if np.isnan(vals).all():
                 continue
             mat = np.zeros((n, CURVE_HOURS), dtype=float)
-            vals = exp[m].to_numpy(dtype=float, na_value=0.0)[keep]
+            vals = np.nan_to_num(vals[keep], nan=0.0)
             # (post_id, hour) is unique after the reader, so plain assignment is exact
             mat[pos, hours] = vals
             frame[f"curve_{m}"] = [
