@@ -147,6 +147,81 @@ def test_worker_pool_gives_the_same_output(tmp_path, ctx_bundle):
     _same(H.read_scores(tmp_path / "a"), H.read_scores(tmp_path / "b"))
 
 
+@pytest.mark.slow
+def test_night_context_in_its_own_process_gives_the_same_output(tmp_path, ctx_bundle,
+                                                                 monkeypatch):
+    """Big nights compute the context in a process of their own, family by family, from
+    Arrow-backed keys, with each bucket's rows of every family joined when it is scored:
+    the same output as the in-process context of a small night."""
+    import fakeugc.scoring.local as local
+
+    export = H.bad_export(tmp_path / "export_date=2026-11-24", n_posts=90)
+    a = _score(export, tmp_path / "a", ctx_bundle, chunk_size=7, workers=2)
+    monkeypatch.setattr(local, "ISOLATE_CONTEXT_POSTS", 1)
+    b = _score(export, tmp_path / "b", ctx_bundle, chunk_size=7, workers=2)
+    assert a["tables"] == b["tables"]
+    _same(H.read_scores(tmp_path / "a"), H.read_scores(tmp_path / "b"))
+    assert json.loads((tmp_path / "a" / "drift.json").read_text()) == \
+        json.loads((tmp_path / "b" / "drift.json").read_text())
+
+
+def test_family_contexts_cut_by_bucket_equal_the_joined_night_context(ctx_bundle):
+    """Per family and bucket (the local engine) or joined night-wide first (Spark,
+    :func:`night_context`): each bucket gets the same context rows, whatever the order
+    of the posts in the file and in the buckets."""
+    import pyarrow as pa
+
+    from fakeugc.features._frame import build_post_frame
+    from fakeugc.features._pipeline import context_keys
+    from fakeugc.scoring.bucket import (
+        context_by_bucket,
+        context_params,
+        family_context,
+        frame_to_arrow,
+        iter_family_context_by_bucket,
+        join_family_contexts,
+        keys_for_context,
+        night_context,
+        tokenize_posts,
+    )
+
+    tables = H.make_tables(n_posts=120, seed=3)
+    tables["posts"] = tokenize_posts(ctx_bundle, tables["posts"])
+    frame = build_post_frame(tables)
+    # coordination too (its context is order-free, indexed by sorted post id; default
+    # parameters here), beside the bundle's families
+    families = ("exposure", "account", "coordination", "feedback")
+    keys = context_keys(frame, families, pipeline=ctx_bundle.pipeline)
+    assert set(keys) == set(families)
+    rng = np.random.default_rng(0)
+    bucket = rng.integers(0, 5, len(frame))
+    row = rng.permutation(len(frame)).astype("int64")  # file order differs from frame order
+    pos = pd.Index(frame["post_id"])
+    parts, tables_by_family = {}, {}
+    for family, k in keys.items():
+        k = k.reset_index(drop=True)
+        i = pos.get_indexer(k["post_id"])
+        k = k.assign(__row=row[i], __bucket=np.int32(0) + bucket[i].astype("int32"))
+        by_b = [k[k["__bucket"] == b] for b in range(5)]
+        parts[family] = [x.reset_index(drop=True) for x in by_b]
+        tables_by_family[family] = pa.concat_tables([frame_to_arrow(x) for x in by_b])
+    context, where = night_context({f: list(v) for f, v in parts.items()}, ctx_bundle)
+    expected = context_by_bucket(context, where)
+    params = context_params(ctx_bundle, tuple(keys))
+    got: dict[int, list] = {}
+    for family, table in tables_by_family.items():
+        k, buckets = keys_for_context(table, family)
+        ctx = family_context(family, k, params[family])
+        for b, sl in iter_family_context_by_bucket(ctx, k["post_id"].array, buckets):
+            got.setdefault(b, []).append(sl.set_index("post_id"))
+    assert set(got) == set(expected)
+    for b, sl in expected.items():
+        mine = join_family_contexts(got[b])
+        theirs = sl.set_index("post_id")
+        assert list(mine.columns) == list(theirs.columns)
+        pd.testing.assert_frame_equal(mine.loc[theirs.index], theirs, check_names=False)
+
+
 def test_rerun_replaces_instead_of_appending(tmp_path, bundle):
     export = H.write_export(H.make_tables(80, seed=5), tmp_path / "export_date=2026-11-24")
     out = tmp_path / "out"

@@ -200,14 +200,32 @@ def _with_pipeline(fn, bundle):
 
 
 def release_memory() -> None:
-    """Give freed heap pages back to the OS (glibc ``malloc_trim``), so a step's peak
-    is not raised by the previous step's garbage; a no-op elsewhere."""
+    """Give freed heap pages back to the OS (glibc ``malloc_trim``, and Arrow's memory
+    pool, which keeps freed blocks for reuse), so a step's peak is not raised by the
+    previous step's garbage; a no-op where unsupported."""
+    try:
+        pa.default_memory_pool().release_unused()
+    except (AttributeError, NotImplementedError, pa.ArrowException):
+        pass
     try:
         import ctypes
 
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def drop_tokenizer(bundle) -> None:
+    """Let go of the bundle's jieba tokenizer (~70 MB) in a process that has segmented
+    every post it will see: the segmenter is replaced by its pickled copy, which builds
+    a tokenizer again only if it is ever used."""
+    import pickle
+
+    steps = getattr(getattr(bundle, "pipeline", None), "named_steps", {})
+    step = steps.get("tokenize") if hasattr(steps, "get") else None
+    seg = getattr(step, "segmenter_", None)
+    if seg is not None:
+        step.segmenter_ = pickle.loads(pickle.dumps(seg))
 
 
 #: families whose night context depends only on the set of keys (documented and tested
@@ -246,6 +264,92 @@ def night_context(keys_by_family: dict[str, list[pd.DataFrame]], bundle=None
     if not keys:
         return pd.DataFrame(), where
     return _with_pipeline(context_from_keys, bundle)(keys), where
+
+
+def context_params(bundle, families) -> dict[str, dict]:
+    """Each family's context parameters (its fitted step's constructor parameters, e.g.
+    brand terms): small, so a process computing the night context needs no bundle."""
+    from fakeugc.features._pipeline import _step_params
+
+    pipeline = bundle.pipeline if bundle is not None else None
+    return {f: _step_params(pipeline, f) for f in families}
+
+
+def _arrow_strings(t: pa.DataType):
+    return pd.ArrowDtype(t) if pa.types.is_string(t) or pa.types.is_large_string(t) else None
+
+
+def keys_for_context(table: pa.Table, family: str) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """One family's keys for its context function, from every bucket's keys (an Arrow
+    table, buckets concatenated in order): put in the posts' file order (unless the
+    family's context is order-free), bookkeeping columns dropped, and as pandas with
+    Arrow-backed strings (``pd.ArrowDtype``; every column for the coordination keys), so
+    the ids never become one Python object per post. Also returns each row's bucket.
+
+    The same rows in the same order as :func:`night_context` gives the family."""
+    if family not in ORDER_FREE_CONTEXT and table.num_rows and ROW in table.column_names:
+        order = np.argsort(table[ROW].to_numpy(), kind="stable")
+        if not (order[1:] > order[:-1]).all():
+            table = table.take(pa.array(order))
+    buckets = table["__bucket"].to_numpy() if "__bucket" in table.column_names else None
+    table = table.drop_columns([c for c in table.column_names if c.startswith("__")])
+    mapper = pd.ArrowDtype if family in ORDER_FREE_CONTEXT else _arrow_strings
+    return table.to_pandas(types_mapper=mapper), buckets
+
+
+def family_context(family: str, keys: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+    """``<family>_context(keys, **its parameters)``: what
+    :func:`fakeugc.features._pipeline.context_from_keys` computes for the family."""
+    import importlib
+
+    from fakeugc.features._pipeline import CONTEXT_MODULES, _call_with_params
+
+    m = importlib.import_module(CONTEXT_MODULES[family])
+    return _call_with_params(getattr(m, f"{family}_context"), keys, dict(params or {}))
+
+
+def _object_ids(values) -> np.ndarray:
+    return np.asarray(pd.Series(values).to_numpy(dtype=object), dtype=object)
+
+
+def iter_family_context_by_bucket(context: pd.DataFrame, post_ids, buckets: np.ndarray):
+    """``(bucket, rows)`` of one family's context (post_id as an object column), given its
+    keys' post ids and buckets. A context whose rows are its keys' rows in order (every
+    family but coordination, whose rows are sorted by post id) is cut by position; any
+    other by looking its post ids up."""
+    if context.empty or buckets is None:
+        return
+    ids = _object_ids(post_ids)
+    idx = _object_ids(context.index)
+    if len(idx) == len(ids) and (idx == ids).all():
+        where = np.asarray(buckets, dtype="int64")
+    else:
+        pos = pd.Index(ids).get_indexer(idx)
+        where = np.where(pos >= 0, np.asarray(buckets, dtype="int64")[np.maximum(pos, 0)], -1)
+    del ids
+    order = np.argsort(where, kind="stable")
+    sb = where[order]
+    starts = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
+    ends = np.r_[starts[1:], len(sb)]
+    for s0, e0 in zip(starts, ends, strict=True):
+        b = int(sb[s0])
+        if b < 0:
+            continue
+        rows = order[s0:e0]
+        sl = context.iloc[rows].reset_index(drop=True)
+        sl.insert(0, "post_id", idx[rows])
+        yield b, sl
+
+
+def join_family_contexts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The families' context rows of one bucket (each indexed by post_id) joined as
+    :func:`fakeugc.features._pipeline.context_from_keys` joins the night's (outer)."""
+    if not parts:
+        return pd.DataFrame()
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.join(p, how="outer")
+    return out
 
 
 def context_by_bucket(context: pd.DataFrame, where: pd.Series) -> dict[int, pd.DataFrame]:
@@ -476,7 +580,8 @@ def scores_to_arrow(df: pd.DataFrame) -> pa.Table:
 
 __all__ = [
     "BUCKET_TABLES", "CURVE_HOURS", "Cleaned", "Prepared", "Stamp", "clean_bucket",
-    "context_by_bucket", "iter_context_by_bucket", "keys_from_bytes", "keys_to_bytes",
-    "night_context", "post_frame",
+    "context_by_bucket", "context_params", "drop_tokenizer", "family_context", "iter_context_by_bucket",
+    "iter_family_context_by_bucket", "join_family_contexts", "keys_for_context",
+    "keys_from_bytes", "keys_to_bytes", "night_context", "post_frame",
     "prepare_bucket", "score_bucket", "scores_to_arrow", "tokenize_posts",
 ]

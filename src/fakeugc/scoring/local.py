@@ -18,6 +18,7 @@ it in this process.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import time
@@ -35,10 +36,14 @@ from fakeugc.scoring.bucket import (
     BUCKET_TABLES,
     ROUTED_TABLES,
     Stamp,
+    context_params,
+    drop_tokenizer,
+    family_context,
     frame_from_arrow,
     frame_to_arrow,
-    iter_context_by_bucket,
-    night_context,
+    iter_family_context_by_bucket,
+    join_family_contexts,
+    keys_for_context,
     prepare_bucket,
     release_memory,
     score_bucket,
@@ -61,9 +66,6 @@ from fakeugc.scoring.schema import ROW, table_schema, to_arrow, to_typed_pandas
 #: nights with at least this many posts compute the night context in a process of
 #: its own (and restart the worker pool after it), so its memory is returned
 ISOLATE_CONTEXT_POSTS = 250_000
-#: families whose context keys are handed to their context function as Arrow-backed
-#: columns (their context code reads ``pd.ArrowDtype`` columns without Python objects)
-ARROW_KEYS = ("coordination",)
 
 # ----------------------------------------------------------------------------- workers
 
@@ -76,6 +78,16 @@ def _init_worker(bundle_path: str) -> None:
     global _BUNDLE
     with open(bundle_path, "rb") as f:
         _BUNDLE = pickle.load(f)
+    _freeze_heap()
+
+
+def _freeze_heap() -> None:
+    """Move what is alive now (the bundle: models, vocabularies) out of the cyclic
+    garbage collector's sight. Each bucket allocates a few hundred thousand container
+    objects (token lists, curves), so full collections run often, and each would walk
+    the bundle again: ~15% of a bucket's CPU time (measured). Values are unchanged."""
+    gc.collect()
+    gc.freeze()
 
 
 def _read_arrow(work, b: int, present: tuple[str, ...], prefix: str = "") -> dict:
@@ -147,73 +159,61 @@ def task_prepare(work, b: int, losers, source: str, present: tuple[str, ...]):
     return prep.quarantine, prep.used
 
 
-def task_context(work, K: int, families: tuple[str, ...], bundle_path: str | None):
-    """The night context from every bucket's keys, written as one file per bucket.
-    Runs in its own short-lived process for large nights, so the keys' memory goes
-    away with it. The coordination keys (MinHash signatures, brand and hashtag lists:
-    most of the keys' bytes) stay in Arrow memory (``pd.ArrowDtype`` columns, ~0.4 KB
-    a post) instead of becoming Python objects."""
-    bundle = _BUNDLE
-    if bundle is None and bundle_path:
-        with open(bundle_path, "rb") as f:
-            bundle = pickle.load(f)
-    keys: dict[str, list] = {}
-    arrow_parts: dict[str, list] = {}
-    for b in range(K):
-        first = None
-        for family in families:
-            path = bucket_path(work, f"keys_{family}", b)
-            if not path.exists():
-                continue
-            with pa.OSFile(str(path)) as src:
-                table = pa.ipc.open_file(src).read_all()
-            if family in ARROW_KEYS:
-                arrow_parts.setdefault(family, []).append(table)
-                continue
-            k = frame_from_arrow(table)
-            if first is None:
-                first = k
-            elif len(k) == len(first):
-                # every family's keys list the bucket's posts in the same order: share
-                # one copy of the id strings (they are most of the keys' memory)
-                for c in ("post_id", "account_id"):
-                    if c in k.columns and c in first.columns:
-                        mine, theirs = k[c].to_numpy(), first[c].to_numpy()
-                        if mine.dtype == object and (mine == theirs).all():
-                            k[c] = theirs
-            keys.setdefault(family, []).append(k)
-    for family, tables in arrow_parts.items():
-        table = pa.concat_tables(tables)
-        del tables[:]
-        keys[family] = [table.to_pandas(types_mapper=pd.ArrowDtype)]
-        del table
-    keys = {f: keys[f] for f in families if f in keys}
-    release_memory()
+def task_context(work, K: int, families: tuple[str, ...], params: dict[str, dict]):
+    """The night context from every bucket's keys, one family at a time, written as one
+    file per family and bucket (``ctx_<family>``). Runs in its own short-lived process
+    for large nights, so its memory goes away with it.
+
+    Memory is one family's keys and context at a time (never all of them, and no
+    night-wide join of the families: a bucket's rows are joined when it is scored).
+    The keys stay in Arrow memory: strings (ids, device clusters) as ``pd.ArrowDtype``
+    columns, and every coordination column (MinHash signatures, brand and hashtag
+    lists: most of the keys' bytes, ~0.4 KB a post), so no Python object is made per
+    post. ``params`` are the families' step parameters (:func:`context_params`): no
+    bundle is loaded here."""
     t = time.perf_counter()
-    context, where = night_context(keys, bundle)
-    del keys
-    n, cols = len(context), context.shape[1] if len(context) else 0
-    for b, sl in iter_context_by_bucket(context, where):
-        write_bucket(work, "ctx", b, frame_to_arrow(sl))
+    n, cols = 0, 0
+    for family in families:
+        tables = []
+        for b in range(K):
+            path = bucket_path(work, f"keys_{family}", b)
+            if path.exists():
+                with pa.OSFile(str(path)) as src:
+                    tables.append(pa.ipc.open_file(src).read_all())
+        if not tables:
+            continue
+        table = pa.concat_tables(tables)
+        del tables
+        keys, buckets = keys_for_context(table, family)
+        del table
+        post_ids = keys["post_id"].array
+        context = family_context(family, keys, params.get(family))
+        del keys
+        release_memory()
+        n, cols = max(n, len(context)), cols + context.shape[1]
+        for b, sl in iter_family_context_by_bucket(context, post_ids, buckets):
+            write_bucket(work, f"ctx_{family}", b, frame_to_arrow(sl))
+        del context, post_ids, buckets
+        release_memory()
     return n, cols, time.perf_counter() - t
 
 
-def _inline_context(job: Job, work, K: int, families: tuple[str, ...]):
-    global _BUNDLE
-    _BUNDLE = job.bundle
-    try:
-        return task_context(work, K, families, None)
-    finally:
-        _BUNDLE = None
+def read_context(work, b: int, families: tuple[str, ...]) -> pd.DataFrame | None:
+    """Bucket ``b``'s night context: its rows of every family's, joined."""
+    parts = []
+    for family in families:
+        path = bucket_path(work, f"ctx_{family}", b)
+        if path.exists():
+            with pa.OSFile(str(path)) as src:
+                parts.append(frame_from_arrow(pa.ipc.open_file(src).read_all())
+                             .set_index("post_id"))
+    return join_family_contexts(parts) if parts else None
 
 
-def task_score(work, b: int, stamp: Stamp, present: tuple[str, ...]):
+def task_score(work, b: int, stamp: Stamp, present: tuple[str, ...],
+               families: tuple[str, ...] = ()):
     tables = _typed(_read_arrow(work, b, present, prefix="clean_"))
-    context = None
-    path = bucket_path(work, "ctx", b)
-    if path.exists():
-        with pa.OSFile(str(path)) as src:
-            context = frame_from_arrow(pa.ipc.open_file(src).read_all()).set_index("post_id")
+    context = read_context(work, b, families)
     drift = DriftCounts(_BUNDLE.reference)
     df = score_bucket(tables, context, _BUNDLE, stamp, drift=drift)
     return scores_to_arrow(df), drift.to_dict()
@@ -405,6 +405,7 @@ def run_local(job: Job) -> Outcome:
     read: dict[str, int] = {}
     used: dict[str, int] = {}
     present = tuple(n for n in C.TABLES if n in job.sources)
+    _freeze_heap()  # this process holds the bundle and runs buckets too
     runner = _Runner(job).start()
     try:
         # ---- posts: bucket by author, fingerprint ids, count dates
@@ -489,19 +490,24 @@ def run_local(job: Job) -> Outcome:
                 used[name] = used.get(name, 0) + n
             prog.update(1)
         timings["prepare_s"] = prog.close()
+        # every post is segmented now (the tokens are in the bucket files): this process
+        # needs no tokenizer any more
+        drop_tokenizer(job.bundle)
         t = time.perf_counter()
         families = tuple(f for f in (job.bundle.families or ())
                          if (work / f"keys_{f}").is_dir())
+        params = context_params(job.bundle, families)
         if used.get("posts", 0) >= ISOLATE_CONTEXT_POSTS and runner.workers > 0:
             # the night context is the one step whose memory grows with the night: on a
             # big night the workers (a tokenizer and a bundle each) are let go and the
-            # context is computed in a short-lived process of its own
+            # context is computed in a short-lived process of its own (no bundle in it),
+            # while this process returns what it freed to the OS
             runner.close()
-            n_ctx, n_cols, _ = runner.isolated(task_context, work, K, families,
-                                               str(job.bundle_path))
+            gc.collect()
+            release_memory()
+            n_ctx, n_cols, _ = runner.isolated(task_context, work, K, families, params)
         else:
-            n_ctx, n_cols, _ = task_context(work, K, families, None) if _BUNDLE is not None \
-                else _inline_context(job, work, K, families)
+            n_ctx, n_cols, _ = task_context(work, K, families, params)
         timings["context_s"] = time.perf_counter() - t
         log.info("night context: %d posts x %d columns in %.1fs", n_ctx, n_cols,
                  timings["context_s"])
@@ -514,7 +520,7 @@ def run_local(job: Job) -> Outcome:
         drift = DriftCounts(getattr(job.bundle, "reference", None))
         sw = ScoresWriter(job.out_tmp / "scores.parquet")
         prog = Progress("score", used.get("posts", 0), "posts")
-        args = ((work, b, stamp, present) for b in range(K)
+        args = ((work, b, stamp, present, families) for b in range(K)
                 if bucket_path(work, "clean_posts", b).exists())
         for table, d in runner.map(task_score, args):
             sw.write(table)
