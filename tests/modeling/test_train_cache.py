@@ -76,3 +76,69 @@ def test_caches_off(exports, tmp_path, monkeypatch):
                    register=False)
     assert result.frame_cache["state"] == "off" and result.frame_cache["features"] == "off"
     assert not (tmp_path / "cache").exists()
+
+
+def test_packed_frame_unpacks_to_the_same_frame():
+    import pickle
+
+    import pandas as pd
+
+    from fakeugc.modeling.train import pack_frame, unpack_frame
+
+    n = 400
+    frame = pd.DataFrame({
+        "post_id": [f"p{i}" for i in range(n)],  # all distinct: kept as it is
+        "night": [f"2026-09-0{i % 3 + 1}" for i in range(n)],
+        "fraud_type": [None if i % 5 else "seeding" for i in range(n)],
+        "hard_case": [np.nan if i % 7 else "brand_fan" for i in range(n)],
+        "split": [None if i % 2 else np.nan for i in range(n)],  # mixed missing: kept
+        "label": np.arange(n) % 2 * 1.0,
+        "published_at": pd.date_range("2026-09-01", periods=n, freq="min", tz="UTC"),
+    }, index=pd.RangeIndex(n))
+    packed = pickle.loads(pickle.dumps(pack_frame(frame), protocol=pickle.HIGHEST_PROTOCOL))
+    assert packed["columns"]["night"][0] == "codes" and packed["columns"]["post_id"][0] == "column"
+    assert packed["columns"]["split"][0] == "column"
+    back = unpack_frame(packed)
+    pd.testing.assert_frame_equal(back, frame, check_exact=True)
+    for c in frame.columns:  # None stays None, NaN stays NaN
+        assert [type(v) for v in back[c]] == [type(v) for v in frame[c]]
+
+
+def test_dataset_digest_is_mlflows():
+    import pandas as pd
+    from mlflow.data.digest_utils import compute_pandas_digest
+
+    from fakeugc.modeling.train import pandas_digest
+
+    ids = pd.DataFrame({"post_id": [f"p{i}" for i in range(30)],
+                        "night": ["2026-09-01"] * 30, "label": np.arange(30) % 2 * 1.0,
+                        "split_window": ["train", None] * 15})
+    assert pandas_digest(ids) == compute_pandas_digest(ids)
+    assert pandas_digest(ids.fillna("x")) == compute_pandas_digest(ids.fillna("x"))
+
+
+def test_a_reloaded_bundle_shares_the_built_jieba_tokenizer():
+    import pickle
+    from types import SimpleNamespace
+
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    from fakeugc.features._text import TokenizeText
+    from fakeugc.modeling.pyfunc import share_tokenizers
+
+    posts = pd.DataFrame({"title": ["好物分享"], "body": ["这款面霜真的绝绝子, 闭眼入!"]})
+    step = TokenizeText(user_words=("绝绝子",)).fit(posts)
+    live = SimpleNamespace(pipeline=Pipeline([("tokenize", step)]))
+    want = step.transform(posts)["tokens"].tolist()  # builds the dictionary
+    share_tokenizers(live)
+    again = pickle.loads(pickle.dumps(live.pipeline))
+    assert again.named_steps["tokenize"].segmenter_._tokenizer is None
+    share_tokenizers(SimpleNamespace(pipeline=again))
+    seg = again.named_steps["tokenize"].segmenter_
+    assert seg._tokenizer is step.segmenter_._tokenizer
+    assert again.transform(posts)["tokens"].tolist() == want
+    # other user words: another dictionary, never shared
+    other = TokenizeText(user_words=("面霜",)).fit(posts)
+    share_tokenizers(SimpleNamespace(pipeline=Pipeline([("tokenize", other)])))
+    assert other.segmenter_._tokenizer is None

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,9 +174,10 @@ def fit_booster(X_tr, y_tr, X_va, y_va, cfg: TrainConfig, weight=None):
     return booster, params, evals
 
 
-def calibrate_and_threshold(booster, X_ca, frame_ca, cfg: TrainConfig):
+def calibrate_and_threshold(booster, X_ca, frame_ca, cfg: TrainConfig,
+                            num_threads: int | None = None):
     y_ca = frame_ca["label"].to_numpy(dtype=int)
-    raw = booster.predict(X_ca, raw_score=True) if len(X_ca) else np.zeros(0)
+    raw = margins(booster, X_ca, num_threads) if len(X_ca) else np.zeros(0)
     calibrator = MarginCalibrator(cfg.calibration).fit(raw, y_ca)
     prob = calibrator.predict(raw)
     thr = choose_threshold(
@@ -184,6 +186,13 @@ def calibrate_and_threshold(booster, X_ca, frame_ca, cfg: TrainConfig):
         days=frame_ca["night"].to_numpy() if "night" in frame_ca else None,
     )
     return calibrator, thr
+
+
+def margins(booster, X, num_threads: int | None = None) -> np.ndarray:
+    """Raw margins; ``num_threads`` (when given) for LightGBM's prediction. A row's
+    margin is the same with any number of threads."""
+    return booster.predict(X, raw_score=True,
+                           **({"num_threads": num_threads} if num_threads else {}))
 
 
 def family_columns(feature_names: list[str]) -> dict[str, list[str]]:
@@ -252,6 +261,77 @@ def slim_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[[c for c in frame.columns if c in KEEP_COLUMNS]]
 
 
+def pack_frame(frame: pd.DataFrame) -> dict:
+    """``frame`` for the feature cache: each object column with repeated values (night,
+    window, account, fraud type, ...) as integer codes into its distinct values, which
+    unpickles in a fraction of the time of a million Python strings. Missing values
+    must all be ``None`` or all NaN for a column to be coded; other columns are kept as
+    they are. :func:`unpack_frame` gives back an equal frame (same values, dtypes,
+    index)."""
+    columns: dict = {}
+    for c in frame.columns:
+        s = frame[c]
+        if s.dtype == object and len(s):
+            values = s.to_numpy()
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            missing = values[codes == -1]
+            if len(uniques) <= len(values) // 4 and (
+                    all(v is None for v in missing) or
+                    all(isinstance(v, float) and v != v for v in missing)):
+                table = np.empty(len(uniques) + 1, dtype=object)
+                table[:-1] = uniques
+                table[-1] = missing[0] if len(missing) else None
+                columns[c] = ("codes", codes.astype(np.int32 if len(table) < 2**31 else np.int64),
+                              table)
+                continue
+        columns[c] = ("column", s, None)
+    return {"columns": columns, "index": frame.index}
+
+
+def unpack_frame(packed: dict) -> pd.DataFrame:
+    """The frame :func:`pack_frame` packed."""
+    if isinstance(packed, pd.DataFrame):  # stored unpacked
+        return packed
+    data = {}
+    for c, (kind, a, b) in packed["columns"].items():
+        if kind == "codes":
+            data[c] = pd.Series(b.take(a), index=packed["index"], dtype=object, name=c)
+        else:
+            data[c] = a
+    # one block per column: merging them into one object block would copy every value
+    return pd.DataFrame(data, index=packed["index"], copy=False)
+
+
+WINDOWS = ("train", "valid", "calibration", "test", "unused")
+
+
+def window_masks(lab: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Row masks of each split window (one pass over ``split_window``, not one string
+    comparison per window and use)."""
+    codes, uniques = pd.factorize(lab["split_window"].to_numpy())
+    where = {w: i for i, w in enumerate(uniques)}
+    return {w: codes == where[w] if w in where else np.zeros(len(lab), bool) for w in WINDOWS}
+
+
+def pandas_digest(df: pd.DataFrame) -> str:
+    """MLflow's digest of a pandas dataset (``compute_pandas_digest``: the first 10,000
+    rows of the string and number columns, the row count, the column names) without
+    its type check of every value (a quarter of a second at a million rows): a column
+    of Python strings is a string column when pandas infers ``string`` for it with
+    missing values counted (the same columns as MLflow's check for ours)."""
+    from mlflow.data.digest_utils import MAX_ROWS, get_normalized_md5_digest
+    from pandas.api.types import infer_dtype
+
+    trimmed = df.head(MAX_ROWS)
+    strings = trimmed.columns[[infer_dtype(df[c], skipna=False) == "string"
+                               for c in df.columns]]
+    numbers = trimmed.select_dtypes(include=[np.number]).columns
+    trimmed = trimmed[strings.union(numbers)]
+    return get_normalized_md5_digest(
+        [pd.util.hash_pandas_object(trimmed).values, np.int64(len(df))]
+        + [str(x).encode() for x in df.columns])
+
+
 def features_cache_key(plan, cfg: TrainConfig, pipeline, extra_labels) -> str:
     """What decides the final feature matrices: the nights' keys (data, tokenizer,
     feature code), the split and seed, the families and every feature step's
@@ -298,6 +378,22 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
+def _prefetch(tokenizer) -> None:
+    """One-off work of this process that the model logging needs at the end, done early
+    in a second thread: jieba's dictionary (for the input example), and MLflow's check of
+    the model's pinned requirements against the installed packages (its map of installed
+    distributions takes about half a second to build, once per process)."""
+    tokenizer.segmenter_.tokenizer  # noqa: B018  (built on first use)
+    try:
+        from mlflow.utils.requirements_utils import warn_dependency_requirement_mismatches
+
+        from fakeugc.modeling.pyfunc import pip_requirements
+
+        warn_dependency_requirement_mismatches(pip_requirements())
+    except Exception:  # noqa: BLE001  (only a head start; log_model checks again)
+        log.debug("requirements prefetch failed", exc_info=True)
+
+
 def _setup_mlflow(experiment: str) -> None:
     settings = get_settings()
     mlflow.set_tracking_uri(settings.tracking_uri)
@@ -341,8 +437,10 @@ def train(
                                       random_state=cfg.seed)
     tokenizer = pipeline.named_steps["tokenize"].fit(first_posts)
     # this process only tokenizes the model's input example at the end (the nights are
-    # tokenized by workers or come from the cache): build jieba's dictionary meanwhile
-    threading.Thread(target=lambda: tokenizer.segmenter_.tokenizer, daemon=True).start()
+    # tokenized by workers or come from the cache): build jieba's dictionary meanwhile,
+    # while this thread hashes the exports and reads caches (which let go of the GIL)
+    prefetch = threading.Thread(target=_prefetch, args=(tokenizer,), daemon=True)
+    prefetch.start()
 
     t = time.perf_counter()
     plan = plan_nights(sources, tokenizer, cfg.families, pipeline)
@@ -354,9 +452,10 @@ def train(
     if hit is not None:
         # the same frames, split and fitted feature step as a run before: its matrices
         pipeline.steps[-1] = ("features", hit["features"])
-        lab, sample, export, feature_names = hit["lab"], hit["sample"], hit["lineage"], \
-            hit["feature_names"]
-        parts = {w: (X, y, lab[lab["split_window"] == w]) for w, (X, y) in hit["parts"].items()}
+        lab, sample, export, feature_names = unpack_frame(hit["lab"]), hit["sample"], \
+            hit["lineage"], hit["feature_names"]
+        masks = window_masks(lab)
+        parts = {w: (X, y, lab[masks[w]]) for w, (X, y) in hit["parts"].items()}
         cache_info = {"hits": 0, "misses": 0, "state": "not needed"}
         timings["feature_cache_load"] = time.perf_counter() - t
     else:
@@ -373,11 +472,11 @@ def train(
             raise ValueError("training needs labelled posts of both classes")
         lab["split_window"] = assign_split(lab, cfg.split, cfg.seed).to_numpy()
     cache_info["features"] = "off" if fcache is None else "hit" if hit is not None else "miss"
-    split_counts = {
-        w: {"posts": int((lab["split_window"] == w).sum()),
-            "positives": int(lab.loc[lab["split_window"] == w, "label"].sum())}
-        for w in ("train", "valid", "calibration", "test", "unused")
-    }
+    if hit is None:
+        masks = window_masks(lab)
+    label = lab["label"].to_numpy()
+    split_counts = {w: {"posts": int(m.sum()), "positives": int(label[m].sum())}
+                    for w, m in masks.items()}
     log.info("split: %s", split_counts)
     for w in ("train", "calibration", "test"):
         if split_counts[w]["positives"] == 0:
@@ -402,34 +501,46 @@ def train(
         # text, tokens and curves (the same on a feature-cache hit, and less memory)
         sample = lab.head(3).copy()
         lab = slim_frame(lab)
-        parts = {w: (X, y, lab[lab["split_window"] == w]) for w, (X, y) in matrices.items()}
+        parts = {w: (X, y, lab[masks[w]]) for w, (X, y) in matrices.items()}
         if fcache is not None:
             t = time.perf_counter()
             fcache.save(fkey, {"features": features, "feature_names": feature_names,
-                               "parts": matrices, "lab": lab, "sample": sample,
+                               "parts": matrices, "lab": pack_frame(lab), "sample": sample,
                                "lineage": export})
             timings["feature_cache_save"] = time.perf_counter() - t
         del matrices
     X_tr, y_tr, tr = parts["train"]
+    weight = training_weights(tr, y_tr, cfg)
 
+    # nothing else runs beside LightGBM's threads (a busy Python thread slows them down)
+    t = time.perf_counter()
+    prefetch.join()
+    timings["prefetch_wait"] = time.perf_counter() - t
     t = time.perf_counter()
     booster, params, evals = fit_booster(X_tr, y_tr, parts["valid"][0], parts["valid"][1], cfg,
-                                         training_weights(tr, y_tr, cfg))
+                                         weight)
     timings["lightgbm"] = time.perf_counter() - t
-    calibrator, threshold = calibrate_and_threshold(booster, parts["calibration"][0],
-                                                    parts["calibration"][2], cfg)
     X_te, y_te, f_te = parts["test"]
-    prob_te = calibrator.predict(booster.predict(X_te, raw_score=True))
-    evaluation = evaluation_report(f_te, prob_te, threshold, cfg.precision_at_k)
-    evaluation["split"] = split_counts
-    evaluation["calibration_method"] = calibrator.method_
+    # the test and training windows' margins are predicted in a second thread (LightGBM
+    # lets go of the GIL) while this one calibrates and evaluates: one core each
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        raw_te = pool.submit(margins, booster, X_te, 1)
+        raw_tr = pool.submit(margins, booster, X_tr, 1)
+        calibrator, threshold = calibrate_and_threshold(booster, parts["calibration"][0],
+                                                        parts["calibration"][2], cfg,
+                                                        num_threads=1)
+        prob_te = calibrator.predict(raw_te.result())
+        evaluation = evaluation_report(f_te, prob_te, threshold, cfg.precision_at_k)
+        evaluation["split"] = split_counts
+        evaluation["calibration_method"] = calibrator.method_
+        raw_tr = raw_tr.result()
     timings["calibrate_evaluate"] = time.perf_counter() - t - timings["lightgbm"]
     t = time.perf_counter()
     ablation = (run_ablation(parts, cfg, feature_names, full=(booster, calibrator, threshold))
                 if cfg.ablation else pd.DataFrame())
     timings["ablation"] = time.perf_counter() - t
 
-    prob_tr = calibrator.predict(booster.predict(X_tr, raw_score=True))
+    prob_tr = calibrator.predict(raw_tr)
     bundle = ScoringBundle(
         pipeline=pipeline, booster=booster, calibrator=calibrator, threshold=float(threshold),
         families=list(cfg.families), feature_names=feature_names, top_k=cfg.reasons_top_k,
@@ -442,7 +553,7 @@ def train(
     timings["bundle_reference"] = time.perf_counter() - t - timings["ablation"]
 
     t = time.perf_counter()
-    result = _log_to_mlflow(cfg, export, exports, lab, sample, parts, bundle, evaluation,
+    result = _log_to_mlflow(cfg, export, exports, lab, masks, sample, parts, bundle, evaluation,
                             ablation, params, evals, prob_te, split_counts, timings, register,
                             cache_info)
     timings["mlflow"] = time.perf_counter() - t
@@ -451,18 +562,19 @@ def train(
     if keep_matrices:
         result.matrices = {w: (X, y) for w, (X, y, _) in parts.items()}
         result.lightgbm_params = params
-        result.train_weight = training_weights(tr, y_tr, cfg)
+        result.train_weight = weight
     return result
 
 
-def _log_to_mlflow(cfg, export, exports, lab, sample_rows, parts, bundle, evaluation, ablation,
-                   params, evals, prob_te, split_counts, timings, register,
+def _log_to_mlflow(cfg, export, exports, lab, masks, sample_rows, parts, bundle, evaluation,
+                   ablation, params, evals, prob_te, split_counts, timings, register,
                    cache_info) -> TrainResult:
     from fakeugc.modeling.pyfunc import (
         FakeUGCModel,
         model_signature,
         pip_requirements,
         save_bundle,
+        share_tokenizers,
         to_model_input,
     )
 
@@ -471,7 +583,8 @@ def _log_to_mlflow(cfg, export, exports, lab, sample_rows, parts, bundle, evalua
     digests = export.digests
     data_hash = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16]
     feature_hash = hashlib.sha256("|".join(bundle.feature_names).encode()).hexdigest()[:12]
-    nights_by_window = {w: sorted(lab.loc[lab["split_window"] == w, "night"].unique().tolist())
+    night = lab["night"].to_numpy()
+    nights_by_window = {w: sorted(pd.unique(night[masks[w]]).tolist())
                         for w in ("train", "valid", "calibration", "test")}
     with mlflow.start_run(run_name=f"{cfg.model_name}-train") as run, \
             tempfile.TemporaryDirectory() as tmp:
@@ -493,8 +606,11 @@ def _log_to_mlflow(cfg, export, exports, lab, sample_rows, parts, bundle, evalua
             "feature_cache": cache_info["features"],
         })
         t = time.perf_counter()
-        ids = lab[["post_id", "night", "label", "split_window"]].reset_index(drop=True)
-        ds = mlflow.data.from_pandas(ids, source=str(export.sources[0]), name="labelled-posts")
+        # the columns as they are (no copy): MLflow reads a few rows and the row count
+        ids = pd.DataFrame({c: lab[c].to_numpy() for c in ("post_id", "night", "label",
+                                                           "split_window")}, copy=False)
+        ds = mlflow.data.from_pandas(ids, source=str(export.sources[0]), name="labelled-posts",
+                                     digest=pandas_digest(ids))
         # MLflow infers the schema by looking at every value (seconds at a million posts);
         # these columns have one type each, so the schema of a few rows is the same one
         ds.__dict__["schema"] = mlflow.models.infer_signature(ids.head(1000)).inputs
@@ -567,6 +683,9 @@ def _log_to_mlflow(cfg, export, exports, lab, sample_rows, parts, bundle, evalua
         model = FakeUGCModel()
         model.bundle = bundle
         sample_out = model.predict(None, sample_in)
+        # MLflow checks the input example by loading the saved model and scoring it: let
+        # that copy use the jieba dictionary this process has just built
+        share_tokenizers(bundle)
         signature = model_signature(sample_in, sample_out, bundle.threshold)
         info = mlflow.pyfunc.log_model(
             name="model",
