@@ -9,7 +9,9 @@ unless ``--ablation``), then -- in the same process, on the same final train/val
 matrices -- times LightGBM alone: ``lgb.Dataset`` + ``lgb.train`` with the same
 parameters and early stopping. Prints both times, their ratio, the seconds of
 every stage, the caches' state, the peak RSS of the training process (frame
-workers hold about 1 GiB each on top) and the load averages. The MLflow store and
+workers hold about 1 GiB each on top), the load averages, and fingerprints of the
+model (booster text, threshold, calibrated test scores: two runs on the same data
+and seed must print the same ones, whatever the caches did). The MLflow store and
 experiment are created before the clock starts (a one-off on any machine).
 
 The night-frame cache lives in ``--cache-dir`` (a fresh temporary folder unless
@@ -68,6 +70,27 @@ def lightgbm_alone(matrices: dict, params: dict, cfg, weight=None) -> dict:
                                                       first_metric_only=True, verbose=False)])
     return {"seconds": time.perf_counter() - t, "best_iteration": booster.best_iteration,
             "rows": int(len(X_tr)), "valid_rows": int(len(X_va))}
+
+
+def model_fingerprint(result) -> dict:
+    """What must not change when training gets faster: the booster, the threshold, the
+    calibrated scores of the test window and the evaluation."""
+    import hashlib
+
+    import numpy as np
+
+    bundle = result.bundle
+    X_te, _ = result.matrices["test"]
+    prob = bundle.calibrator.predict(bundle.booster.predict(X_te, raw_score=True))
+    return {
+        "booster_sha256": hashlib.sha256(bundle.booster.model_to_string().encode()).hexdigest(),
+        "threshold": bundle.threshold,
+        "test_scores_sha256": hashlib.sha256(np.ascontiguousarray(prob).tobytes()).hexdigest(),
+        "test_pr_auc": result.evaluation["overall"].get("pr_auc"),
+        "evaluation_sha256": hashlib.sha256(json.dumps(
+            {k: v for k, v in result.evaluation.items()}, sort_keys=True,
+            default=str).encode()).hexdigest(),
+    }
 
 
 def main(argv=None) -> int:
@@ -132,6 +155,7 @@ def main(argv=None) -> int:
         "loadavg_before": load_before,
         "loadavg_after_train": load_after_train,
         "lightgbm_version": lgb.__version__,
+        "model": model_fingerprint(result),
     }
     print(json.dumps(out, indent=2))
     if args.out:
