@@ -312,6 +312,20 @@ def _object_ids(values) -> np.ndarray:
     return np.asarray(pd.Series(values).to_numpy(dtype=object), dtype=object)
 
 
+def _same_ids(index: pd.Index, post_ids) -> bool:
+    """Whether a context's index lists exactly ``post_ids``, in order (compared in Arrow
+    when both are Arrow-backed: no Python object per post)."""
+    if len(index) != len(post_ids):
+        return False
+    a, b = index.array, pd.Series(post_ids).array
+    if isinstance(a.dtype, pd.ArrowDtype) and isinstance(b.dtype, pd.ArrowDtype):
+        x, y = pa.array(a), pa.array(b)
+        x = x if isinstance(x, pa.ChunkedArray) else pa.chunked_array([x])
+        y = y if isinstance(y, pa.ChunkedArray) else pa.chunked_array([y])
+        return x.type == y.type and x.equals(y)
+    return bool((_object_ids(index) == _object_ids(post_ids)).all())
+
+
 def iter_family_context_by_bucket(context: pd.DataFrame, post_ids, buckets: np.ndarray):
     """``(bucket, rows)`` of one family's context (post_id as an object column), given its
     keys' post ids and buckets. A context whose rows are its keys' rows in order (every
@@ -319,14 +333,11 @@ def iter_family_context_by_bucket(context: pd.DataFrame, post_ids, buckets: np.n
     other by looking its post ids up."""
     if context.empty or buckets is None:
         return
-    ids = _object_ids(post_ids)
-    idx = _object_ids(context.index)
-    if len(idx) == len(ids) and (idx == ids).all():
+    if _same_ids(context.index, post_ids):
         where = np.asarray(buckets, dtype="int64")
     else:
-        pos = pd.Index(ids).get_indexer(idx)
+        pos = pd.Index(_object_ids(post_ids)).get_indexer(_object_ids(context.index))
         where = np.where(pos >= 0, np.asarray(buckets, dtype="int64")[np.maximum(pos, 0)], -1)
-    del ids
     order = np.argsort(where, kind="stable")
     sb = where[order]
     starts = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
@@ -337,7 +348,7 @@ def iter_family_context_by_bucket(context: pd.DataFrame, post_ids, buckets: np.n
             continue
         rows = order[s0:e0]
         sl = context.iloc[rows].reset_index(drop=True)
-        sl.insert(0, "post_id", idx[rows])
+        sl.insert(0, "post_id", _object_ids(context.index[rows]))
         yield b, sl
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fakeugc import contract as C
 from fakeugc.io.reader import QUARANTINE_COLUMNS, finalise_dtypes
@@ -166,8 +167,29 @@ def to_arrow(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 # ----------------------------------------------------------------------------- arrow -> pandas
 
 
+def _string_lists(arr: pa.ListArray) -> list:
+    """A list<string> array as Python lists (None for null lists and items), each
+    distinct string made once and shared by every list holding it (a night's tokens
+    repeat a small vocabulary): the same values as ``to_pylist``, ~3x faster."""
+    values = arr.values  # the whole child array; ``offsets`` index into it
+    enc = pc.dictionary_encode(values)
+    words = np.empty(len(enc.dictionary) + 1, dtype=object)
+    words[:-1] = enc.dictionary.to_pylist()
+    words[-1] = None
+    objs = words[enc.indices.fill_null(len(words) - 1).to_numpy(zero_copy_only=False)]
+    offs = arr.offsets.to_numpy()
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    return [objs[offs[i]:offs[i + 1]].tolist() if valid[i] else None for i in range(len(arr))]
+
+
 def _list_column(arr: pa.ChunkedArray) -> list:
-    return arr.to_pylist()
+    t = arr.type
+    if not (pa.types.is_list(t) and pa.types.is_string(t.value_type)):
+        return arr.to_pylist()
+    out: list = []
+    for chunk in arr.chunks:
+        out.extend(_string_lists(chunk))
+    return out
 
 
 def to_typed_pandas(table: pa.Table, name: str | None) -> pd.DataFrame:
