@@ -18,7 +18,6 @@ import subprocess
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,10 +173,9 @@ def fit_booster(X_tr, y_tr, X_va, y_va, cfg: TrainConfig, weight=None):
     return booster, params, evals
 
 
-def calibrate_and_threshold(booster, X_ca, frame_ca, cfg: TrainConfig,
-                            num_threads: int | None = None):
+def calibrate_and_threshold(booster, X_ca, frame_ca, cfg: TrainConfig):
     y_ca = frame_ca["label"].to_numpy(dtype=int)
-    raw = margins(booster, X_ca, num_threads) if len(X_ca) else np.zeros(0)
+    raw = booster.predict(X_ca, raw_score=True) if len(X_ca) else np.zeros(0)
     calibrator = MarginCalibrator(cfg.calibration).fit(raw, y_ca)
     prob = calibrator.predict(raw)
     thr = choose_threshold(
@@ -186,13 +184,6 @@ def calibrate_and_threshold(booster, X_ca, frame_ca, cfg: TrainConfig,
         days=frame_ca["night"].to_numpy() if "night" in frame_ca else None,
     )
     return calibrator, thr
-
-
-def margins(booster, X, num_threads: int | None = None) -> np.ndarray:
-    """Raw margins; ``num_threads`` (when given) for LightGBM's prediction. A row's
-    margin is the same with any number of threads."""
-    return booster.predict(X, raw_score=True,
-                           **({"num_threads": num_threads} if num_threads else {}))
 
 
 def family_columns(feature_names: list[str]) -> dict[str, list[str]]:
@@ -379,19 +370,23 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 
 
 def _prefetch(tokenizer) -> None:
-    """One-off work of this process that the model logging needs at the end, done early
-    in a second thread: jieba's dictionary (for the input example), and MLflow's check of
+    """One-off work of this process that the MLflow logging needs at the end, done early
+    in a second thread: jieba's dictionary (for the input example); MLflow's check of
     the model's pinned requirements against the installed packages (its map of installed
-    distributions takes about half a second to build, once per process)."""
+    distributions takes about half a second to build, once per process); and the run's
+    context tags (git commit of the entry point, the notebook probe), which MLflow
+    caches for the process."""
     tokenizer.segmenter_.tokenizer  # noqa: B018  (built on first use)
     try:
+        from mlflow.tracking.context.registry import resolve_tags
         from mlflow.utils.requirements_utils import warn_dependency_requirement_mismatches
 
         from fakeugc.modeling.pyfunc import pip_requirements
 
         warn_dependency_requirement_mismatches(pip_requirements())
-    except Exception:  # noqa: BLE001  (only a head start; log_model checks again)
-        log.debug("requirements prefetch failed", exc_info=True)
+        resolve_tags()
+    except Exception:  # noqa: BLE001  (only a head start: MLflow does it again when needed)
+        log.debug("MLflow prefetch failed", exc_info=True)
 
 
 def _setup_mlflow(experiment: str) -> None:
@@ -520,27 +515,20 @@ def train(
     booster, params, evals = fit_booster(X_tr, y_tr, parts["valid"][0], parts["valid"][1], cfg,
                                          weight)
     timings["lightgbm"] = time.perf_counter() - t
+    calibrator, threshold = calibrate_and_threshold(booster, parts["calibration"][0],
+                                                    parts["calibration"][2], cfg)
     X_te, y_te, f_te = parts["test"]
-    # the test and training windows' margins are predicted in a second thread (LightGBM
-    # lets go of the GIL) while this one calibrates and evaluates: one core each
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        raw_te = pool.submit(margins, booster, X_te, 1)
-        raw_tr = pool.submit(margins, booster, X_tr, 1)
-        calibrator, threshold = calibrate_and_threshold(booster, parts["calibration"][0],
-                                                        parts["calibration"][2], cfg,
-                                                        num_threads=1)
-        prob_te = calibrator.predict(raw_te.result())
-        evaluation = evaluation_report(f_te, prob_te, threshold, cfg.precision_at_k)
-        evaluation["split"] = split_counts
-        evaluation["calibration_method"] = calibrator.method_
-        raw_tr = raw_tr.result()
+    prob_te = calibrator.predict(booster.predict(X_te, raw_score=True))
+    evaluation = evaluation_report(f_te, prob_te, threshold, cfg.precision_at_k)
+    evaluation["split"] = split_counts
+    evaluation["calibration_method"] = calibrator.method_
     timings["calibrate_evaluate"] = time.perf_counter() - t - timings["lightgbm"]
     t = time.perf_counter()
     ablation = (run_ablation(parts, cfg, feature_names, full=(booster, calibrator, threshold))
                 if cfg.ablation else pd.DataFrame())
     timings["ablation"] = time.perf_counter() - t
 
-    prob_tr = calibrator.predict(raw_tr)
+    prob_tr = calibrator.predict(booster.predict(X_tr, raw_score=True))
     bundle = ScoringBundle(
         pipeline=pipeline, booster=booster, calibrator=calibrator, threshold=float(threshold),
         families=list(cfg.families), feature_names=feature_names, top_k=cfg.reasons_top_k,
