@@ -217,3 +217,32 @@ def test_hashed_ngram_counts_equal_the_hashing_vectorizer(tokens, ngram_range, n
     assert np.array_equal(got.indptr, want.indptr)
     assert np.array_equal(got.indices, want.indices)
     assert np.array_equal(got.data, want.data)
+
+
+def _with_launch_posts(seed: int):
+    """synthetic() plus genuine launch-burst posts that gush like seeding ("闭眼入",
+    "天花板"), marked as hard cases by review."""
+    X, y = synthetic(100, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    launch = [{"account_id": f"L{seed}-{i}", "hard_case": "launch_burst",
+               "tokens": list(rng.choice(NOISE, size=8)) + ["新品", "闭眼入"]} for i in range(30)]
+    X = pd.concat([X.assign(hard_case=""), pd.DataFrame(launch)], ignore_index=True)
+    return X, np.r_[y, np.zeros(30, dtype=int)]
+
+
+def test_hard_case_weight_lowers_launch_posts_and_one_is_off():
+    X, y = _with_launch_posts(5)
+    Xt, _ = _with_launch_posts(6)
+    launch = (Xt["hard_case"] == "launch_burst").to_numpy()
+    plain = TextModelScore(n_splits=3, random_state=0).fit(X, y)
+    weighted = TextModelScore(n_splits=3, random_state=0, hard_case_weight=5.0).fit(X, y)
+    s_plain = plain.transform(Xt).iloc[:, 0].to_numpy()
+    s_weighted = weighted.transform(Xt).iloc[:, 0].to_numpy()
+    # the genuine launch posts score lower once a false flag on them costs more
+    assert s_weighted[launch].mean() < s_plain[launch].mean() - 0.2
+    # weight 1 and no hard-case column give the unweighted model
+    off = TextModelScore(n_splits=3, random_state=0, hard_case_weight=1.0).fit(X, y)
+    blind = TextModelScore(n_splits=3, random_state=0, hard_case_weight=5.0,
+                           hard_case_column=None).fit(X, y)
+    np.testing.assert_array_equal(off.transform(Xt).to_numpy(), s_plain[:, None])
+    np.testing.assert_array_equal(blind.transform(Xt).to_numpy(), s_plain[:, None])

@@ -196,6 +196,14 @@ class TextModelScore(TransformerMixin, BaseEstimator):
     declared_column : str or None
         Boolean column marking declared brand partnerships: those rows are not
         trained on and score NaN (see the module docstring). ``None`` scores every row.
+    hard_case_weight : float
+        Training weight of genuine rows (label 0) that ``hard_case_column`` marks as
+        a hard case (launch burst, viral post, ...): the cost-sensitive weighting the
+        booster gets (``hard_negative_weight`` in pipelines/train.yaml), so the text
+        model does not learn "enthusiastic about a new product" as "seeding" either.
+        1 = off. Fit-time only.
+    hard_case_column : str or None
+        The labels' hard-case column (non-empty string = a hard case).
 
     Attributes
     ----------
@@ -214,6 +222,8 @@ class TextModelScore(TransformerMixin, BaseEstimator):
 
     #: models pickled before ``declared_column`` existed scored every row: keep that
     declared_column: str | None = None
+    hard_case_weight: float = 1.0
+    hard_case_column: str | None = None
 
     def __init__(
         self,
@@ -225,6 +235,8 @@ class TextModelScore(TransformerMixin, BaseEstimator):
         class_weight=None,
         group_column: str = "account_id",
         declared_column: str | None = "disclosed_partnership",
+        hard_case_weight: float = 1.0,
+        hard_case_column: str | None = "hard_case",
     ):
         self.n_splits = n_splits
         self.random_state = random_state
@@ -234,6 +246,8 @@ class TextModelScore(TransformerMixin, BaseEstimator):
         self.class_weight = class_weight
         self.group_column = group_column
         self.declared_column = declared_column
+        self.hard_case_weight = hard_case_weight
+        self.hard_case_column = hard_case_column
 
     # -- helpers -------------------------------------------------------------------
     def _tokens(self, X: pd.DataFrame) -> list[list[str]]:
@@ -297,6 +311,16 @@ class TextModelScore(TransformerMixin, BaseEstimator):
             return np.zeros(len(X), dtype=bool)
         return bool_float(X[self.declared_column].to_numpy(dtype=object), len(X)) == 1.0
 
+    def _weights(self, X: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
+        """Per-row training weight: ``hard_case_weight`` for labelled-genuine hard cases."""
+        w = np.ones(len(X))
+        col = self.hard_case_column
+        if self.hard_case_weight != 1.0 and col and col in X.columns:
+            hard = np.array([isinstance(v, str) and bool(v.strip())
+                             for v in X[col].tolist()], dtype=bool)
+            w[hard & (labels == 0)] = float(self.hard_case_weight)
+        return w
+
     @staticmethod
     def _score(model, tfidf: TfidfTransformer, counts, empty: np.ndarray) -> np.ndarray:
         if counts.shape[0] == 0:
@@ -342,12 +366,14 @@ class TextModelScore(TransformerMixin, BaseEstimator):
         if len(np.unique(yk)) < 2:
             return self.oof_
         idx_known = np.flatnonzero(known)
-        self.model_ = self._make_model().fit(self.tfidf_.transform(counts[idx_known]), yk)
+        weight = self._weights(X, labels)
+        self.model_ = self._make_model().fit(self.tfidf_.transform(counts[idx_known]), yk,
+                                             sample_weight=weight[idx_known])
         if oof:
-            self.oof_ = self._out_of_fold(counts, labels, known, empty, self._groups(X))
+            self.oof_ = self._out_of_fold(counts, labels, known, empty, self._groups(X), weight)
         return self.oof_
 
-    def _out_of_fold(self, counts, labels, known, empty, groups) -> np.ndarray:
+    def _out_of_fold(self, counts, labels, known, empty, groups, weight) -> np.ndarray:
         n = len(labels)
         out = np.full(n, np.nan)
         idx = np.flatnonzero(known)
@@ -371,7 +397,8 @@ class TextModelScore(TransformerMixin, BaseEstimator):
             if len(np.unique(ytr)) < 2:
                 continue
             tfidf = TfidfTransformer(sublinear_tf=True).fit(counts[idx[tr]])
-            model = self._make_model().fit(tfidf.transform(counts[idx[tr]]), ytr)
+            model = self._make_model().fit(tfidf.transform(counts[idx[tr]]), ytr,
+                                           sample_weight=weight[idx[tr]])
             rows = idx[te]
             out[rows] = self._score(model, tfidf, counts[rows], empty[rows])
         # unlabelled training rows (y NaN) get the all-data model's score

@@ -428,7 +428,9 @@ def train(
     brand_words, brand_terms = brand_vocabulary(brands)
     user_words = tuple(dict.fromkeys(brand_words + tuple(lexicon_words())))
     pipeline = build_feature_pipeline(cfg.families, user_words, brand_terms,
-                                      params={"text_model": {"n_splits": cfg.text_model_splits}},
+                                      params={"text_model": {
+                                          "n_splits": cfg.text_model_splits,
+                                          "hard_case_weight": cfg.hard_negative_weight}},
                                       random_state=cfg.seed)
     tokenizer = pipeline.named_steps["tokenize"].fit(first_posts)
     # this process only tokenizes the model's input example at the end (the nights are
