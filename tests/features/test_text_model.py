@@ -246,3 +246,17 @@ def test_hard_case_weight_lowers_launch_posts_and_one_is_off():
                            hard_case_column=None).fit(X, y)
     np.testing.assert_array_equal(off.transform(Xt).to_numpy(), s_plain[:, None])
     np.testing.assert_array_equal(blind.transform(Xt).to_numpy(), s_plain[:, None])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["fake", "genuine"]), st.integers(1, 6))
+def test_top_terms_of_a_batch_equal_the_row_by_row_reading(seed, towards, n):
+    X, y = synthetic(30, seed=seed % 7)
+    m = TextModelScore(n_splits=2, random_state=0, n_features=2**8).fit(X, y)  # collisions
+    Xt, _ = synthetic(6, seed=seed)
+    Xt.loc[0, "tokens"] = []
+    batch = m.top_terms(Xt, n=n, towards=towards)
+    loop = m._top_terms_loop(m._tokens(Xt), n, towards)
+    assert [[g for g, _ in r] for r in batch] == [[g for g, _ in r] for r in loop]
+    for rb, rl in zip(batch, loop, strict=True):
+        np.testing.assert_allclose([v for _, v in rb], [v for _, v in rl], rtol=1e-12)

@@ -199,3 +199,34 @@ def test_against_a_real_mlflow_server(exports, tmp_path, monkeypatch, capsys):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_reasons_quote_the_posts_own_words(trained, exports, monkeypatch):
+    """A lexicon or text-model reason names the words of that post behind it."""
+    import mlflow
+
+    from fakeugc.features import build_post_frame
+    from fakeugc.io import read_export
+    from fakeugc.modeling.pyfunc import load_bundle
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", trained["uri"])
+    mlflow.set_tracking_uri(trained["uri"])
+    bundle = load_bundle("models:/e2e@champion")
+    frame = build_post_frame(read_export(sorted(exports.iterdir())[-1]))
+    out = bundle.score(frame, reasons="all").set_index("post_id")
+    ready = bundle.tokenize(frame).set_index("post_id")
+    quoted = 0
+    for pid, sentences, feats in zip(out.index, out["reasons"], out["reason_features"],
+                                     strict=True):
+        for s, f in zip(sentences, feats, strict=True):
+            if "(in this post: " not in s:
+                continue
+            quoted += 1
+            words = s.rsplit("(in this post: ", 1)[1].rstrip(")").split(", ")
+            if f == "text_model_score":  # n-grams of the post's own tokens
+                toks = ready.loc[pid, "tokens"]
+                grams = set(toks) | {a + " " + b for a, b in zip(toks, toks[1:], strict=False)}
+                assert set(words) <= grams, (pid, s)
+            else:  # lexicon matches, found in the normalised text
+                assert all(w in ready.loc[pid, "text_norm"] for w in words), (pid, s)
+    assert quoted >= 10

@@ -248,6 +248,26 @@ F_TEMPLATE = feature(
     "does not follow the 三段式 seeding template ({value:.2f} of 1)",
 )
 
+#: feature -> the lexicon matches (keys of :meth:`ContentFeatures.evidence`) whose words
+#: the reason sentence quotes when the feature pushes a post towards "fake"
+REASON_WORDS: dict[str, tuple[str, ...]] = {
+    F_ABSOLUTE: ("absolute",),
+    F_HYPE: ("hype",),
+    F_CTA: ("cta",),
+    F_DISCLOSURE: ("disclosure",),
+    F_ANTI: ("anti_disclosure",),
+    F_ANTI_HYPE: ("anti_disclosure", "hype", "absolute"),
+    F_FAKE_CON: ("fake_con",),
+    F_DENIED: ("denied_downside",),
+    F_REDIRECT: ("redirect_contact",),
+    F_EFFICACY: ("efficacy_claims",),
+    F_UNDISCLOSED: ("hype", "absolute", "cta", "redirect_contact", "efficacy_claims"),
+    F_DISCLOSURE_UNLABELLED: ("disclosure",),
+    F_BRAND_DENSITY: ("brands",),
+    F_BRANDS: ("brands",),
+    F_UNTAGGED: ("brands",),
+}
+
 #: Output columns of :class:`ContentFeatures`, in order.
 FEATURES = (
     F_ABSOLUTE, F_HYPE, F_CTA, F_DISCLOSURE, F_ANTI, F_ANTI_HYPE, F_FAKE_CON, F_DENIED,
@@ -624,6 +644,25 @@ class ContentFeatures(TransformerMixin, BaseEstimator):
                 for r, a, b in zip(rows.tolist(), st.tolist(), en.tolist(), strict=True):
                     block[r][key].append(J.text[a:b])
             out.extend(block)
+        return out
+
+    def reason_words(self, X: pd.DataFrame, wanted: list, limit: int = 3) -> list[dict]:
+        """For each row of X, the words of this post behind each content feature in
+        ``wanted[i]`` (feature names), for the reason sentence: "uses 3 seeding hype
+        words ... in this post: 闭眼入, 天花板". Features with no words (length, emoji,
+        ...) and rows wanting none are skipped; at most ``limit`` distinct words each."""
+        out: list[dict] = [{} for _ in range(len(X))]
+        need = [i for i, w in enumerate(wanted) if any(f in REASON_WORDS for f in w)]
+        if not need:
+            return out
+        found = self.evidence(X.iloc[need])
+        for i, ev in zip(need, found, strict=True):
+            for f in wanted[i]:
+                keys = REASON_WORDS.get(f)
+                if keys:
+                    words = list(dict.fromkeys(w for k in keys for w in ev.get(k, ())))
+                    if words:
+                        out[i][f] = words[:limit]
         return out
 
     def _text_block(self, raw: list[str], norm: list[str], tokens: list) -> dict:

@@ -151,3 +151,31 @@ def add_context(frame: pd.DataFrame, families=FAMILIES, context: pd.DataFrame | 
     joined = context.reindex(out["post_id"].to_numpy())
     joined.index = out.index
     return pd.concat([out, joined], axis=1)
+
+
+def reason_words(pipeline, ready: pd.DataFrame, reason_features: list[list[str]],
+                 limit: int = 3) -> list[dict[str, list[str]]]:
+    """The words of each post behind its reasons, for the sentences analysts read:
+    the lexicon matches of content features, and the n-grams that pushed the text
+    model's score most when ``text_model_score`` is a reason. ``ready`` is the
+    tokenized frame (row i has ``reason_features[i]``); at most ``limit`` words each."""
+    out: list[dict[str, list[str]]] = [{} for _ in range(len(ready))]
+    steps = dict(pipeline.named_steps["features"].transformer_list)
+    content = steps.get("content")
+    if content is not None and hasattr(content, "reason_words"):
+        for got, words in zip(out, content.reason_words(ready, reason_features, limit),
+                              strict=True):
+            got.update(words)
+    text = steps.get("text_model")
+    need = [i for i, f in enumerate(reason_features) if "text_model_score" in f]
+    if text is not None and need and getattr(text, "model_", None) is not None:
+        # punctuation and emoji n-grams ("! !") carry weight but tell an analyst nothing
+        for i, terms in zip(need, text.top_terms(ready.iloc[need], n=4 * limit), strict=True):
+            words = [g for g, _ in terms if all(_has_word(t) for t in g.split(" "))]
+            if words:
+                out[i]["text_model_score"] = words[:limit]
+    return out
+
+
+def _has_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)

@@ -50,7 +50,8 @@ F_TEXT_SCORE = feature(
     "text_model_score", "content",
     "Word n-gram text model score (log-odds that the text is from a fake post; "
     "out-of-fold on training data)",
-    "text resembles known fake/seeding posts (text-model log-odds {value:+.1f})",
+    "text is closer to known fake/seeding posts than most (text-model log-odds "
+    "{value:+.1f})",
     "text resembles genuine posts (text-model log-odds {value:+.1f})",
 )
 
@@ -98,45 +99,60 @@ def _hash_index(strings, n_features: int) -> np.ndarray:
     return np.where(h == -(2**31), special, np.abs(h) % n_features).astype(np.int64)
 
 
-def hashed_ngram_counts(tokens: list[list[str]], n_features: int,
-                        ngram_range: tuple[int, int] = (1, 2)):
-    """The matrix ``HashingVectorizer(analyzer=_NgramAnalyzer(ngram_range),
-    n_features=n_features, alternate_sign=False, norm=None)`` gives for ``tokens``,
-    for unigrams and bigrams, built faster: a night repeats a small vocabulary, so each
-    distinct token and each distinct bigram is hashed once (the vectorizer hashes every
-    occurrence, ~60% of the text model's time). Other n-gram ranges use the vectorizer.
-    """
-    import scipy.sparse as sp
-
+def _ngram_slots(tokens: list[list[str]], n_features: int, ngram_range: tuple[int, int]):
+    """Every unigram and bigram occurrence of every row, in CSR order (each row's
+    unigrams, then its bigrams): ``(indptr, columns, gram_ids, grams)``, ``grams``
+    holding each distinct n-gram once (``gram_ids`` index it). Each distinct n-gram is
+    hashed once: a night repeats a small vocabulary."""
     lo, hi = int(ngram_range[0]), int(ngram_range[1])
     n = len(tokens)
-    if not (1 <= lo <= hi <= 2):
-        vec = HashingVectorizer(analyzer=_NgramAnalyzer(ngram_range), n_features=n_features,
-                                alternate_sign=False, norm=None, lowercase=False)
-        return vec.transform(tokens)
     lens = np.fromiter(map(len, tokens), dtype=np.int64, count=n)
     total = int(lens.sum())
     n_uni = lens if lo == 1 else np.zeros(n, dtype=np.int64)
     n_bi = np.maximum(lens - 1, 0) if hi == 2 else np.zeros(n, dtype=np.int64)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(n_uni + n_bi, out=indptr[1:])
-    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    columns = np.empty(int(indptr[-1]), dtype=np.int32)
+    gram_ids = np.empty(int(indptr[-1]), dtype=np.int64)
+    grams: list[str] = []
     if total:
-        # each row's unigrams, then its bigrams, written straight into CSR order
         flat = np.fromiter(chain.from_iterable(tokens), dtype=object, count=total)
         codes, uniq = pd.factorize(flat)
         codes = codes.astype(np.int64)
         row_of = np.repeat(np.arange(n), lens)
         pos = np.arange(total) + (indptr[:-1] - (np.cumsum(lens) - lens))[row_of]  # CSR slot
         if lo == 1:
-            indices[pos] = _hash_index(uniq, n_features)[codes]
+            grams = [str(u) for u in uniq]
+            columns[pos] = _hash_index(grams, n_features)[codes]
+            gram_ids[pos] = codes
         if hi == 2 and total > 1:
             j = np.flatnonzero(row_of[:-1] == row_of[1:])  # bigram (j, j + 1) in one row
             pcodes, puniq = pd.factorize(codes[j] * len(uniq) + codes[j + 1])
-            grams = [a + _BIGRAM_SEP + b for a, b in
-                     zip(uniq[puniq // len(uniq)], uniq[puniq % len(uniq)], strict=True)]
-            indices[pos[j] + n_uni[row_of[j]]] = _hash_index(grams, n_features)[pcodes]
-    X = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n_features))
+            bigrams = [a + _BIGRAM_SEP + b for a, b in
+                       zip(uniq[puniq // len(uniq)], uniq[puniq % len(uniq)], strict=True)]
+            slots = pos[j] + n_uni[row_of[j]]
+            columns[slots] = _hash_index(bigrams, n_features)[pcodes]
+            gram_ids[slots] = len(grams) + pcodes
+            grams = grams + bigrams
+    return indptr, columns, gram_ids, grams
+
+
+def hashed_ngram_counts(tokens: list[list[str]], n_features: int,
+                        ngram_range: tuple[int, int] = (1, 2)):
+    """The matrix ``HashingVectorizer(analyzer=_NgramAnalyzer(ngram_range),
+    n_features=n_features, alternate_sign=False, norm=None)`` gives for ``tokens``,
+    for unigrams and bigrams, built faster: each distinct token and bigram is hashed
+    once (the vectorizer hashes every occurrence, ~60% of the text model's time).
+    Other n-gram ranges use the vectorizer.
+    """
+    import scipy.sparse as sp
+
+    if not (1 <= int(ngram_range[0]) <= int(ngram_range[1]) <= 2):
+        vec = HashingVectorizer(analyzer=_NgramAnalyzer(ngram_range), n_features=n_features,
+                                alternate_sign=False, norm=None, lowercase=False)
+        return vec.transform(tokens)
+    indptr, columns, _, _ = _ngram_slots(tokens, n_features, ngram_range)
+    X = sp.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(len(tokens), n_features))
     X.sum_duplicates()  # also sorts the indices, as the vectorizer's output
     return X
 
@@ -441,6 +457,41 @@ class TextModelScore(TransformerMixin, BaseEstimator):
         if self.model_ is None:
             return [[] for _ in range(len(X))]
         tokens = self._tokens(X)
+        ngram_range = tuple(self.vectorizer_.analyzer.ngram_range)
+        if not (1 <= ngram_range[0] <= ngram_range[1] <= 2):
+            return self._top_terms_loop(tokens, n, towards)
+        nf = self.vectorizer_.n_features
+        indptr, cols, gids, grams = _ngram_slots(tokens, nf, ngram_range)
+        rows = np.repeat(np.arange(len(tokens)), np.diff(indptr))
+        # one slot per (row, distinct n-gram)
+        _, first = np.unique(rows * max(len(grams), 1) + gids, return_index=True)
+        rows, cols, gids = rows[first], cols[first], gids[first]
+        # tf-idf weight of each slot's column in its row (W has sorted indices)
+        W = self.tfidf_.transform(self._counts(tokens)).tocsr()
+        w_rows = np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))
+        w_keys = w_rows.astype(np.int64) * nf + W.indices
+        if len(W.data) == 0:
+            return [[] for _ in range(len(tokens))]
+        keys = rows.astype(np.int64) * nf + cols
+        at = np.minimum(np.searchsorted(w_keys, keys), len(W.data) - 1)
+        weight = np.where(w_keys[at] == keys, W.data[at], 0.0)
+        contrib = weight * self.model_.coef_.ravel()[cols]
+        sign = 1.0 if towards == "fake" else -1.0
+        keep = sign * contrib > 0
+        rows, gids, contrib = rows[keep], gids[keep], contrib[keep]
+        # strongest first; ties in n-gram order
+        rank = np.empty(len(grams), dtype=np.int64)
+        rank[np.argsort(np.asarray(grams, dtype=object), kind="stable")] = np.arange(len(grams))
+        order = np.lexsort((rank[gids], -sign * contrib, rows))
+        out: list[list[tuple[str, float]]] = [[] for _ in range(len(tokens))]
+        for r, g, v in zip(rows[order].tolist(), gids[order].tolist(),
+                           contrib[order].tolist(), strict=True):
+            if len(out[r]) < n:
+                out[r].append((grams[g], float(v)))
+        return out
+
+    def _top_terms_loop(self, tokens, n: int, towards: str) -> list[list[tuple[str, float]]]:
+        """:meth:`top_terms` one row at a time (n-gram ranges beyond bigrams)."""
         weights = self.tfidf_.transform(self.vectorizer_.transform(tokens)).tocsr()
         coef = self.model_.coef_.ravel()
         hasher = FeatureHasher(n_features=self.n_features, input_type="string",

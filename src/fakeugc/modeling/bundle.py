@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from fakeugc.features._pipeline import add_context
+from fakeugc.features._pipeline import add_context, reason_words
 from fakeugc.modeling.calibration import MarginCalibrator
 from fakeugc.modeling.explain import explain_rows
 
@@ -92,7 +92,9 @@ class ScoringBundle:
         rows = {"flagged": flagged, "all": np.ones(len(out), bool),
                 "none": np.zeros(len(out), bool)}[reasons]
         if rows.any():
-            ex = explain_rows(self.booster, X.loc[rows], self.top_k)
+            picked = ready.loc[rows]
+            ex = explain_rows(self.booster, X.loc[rows], self.top_k,
+                              words_for=lambda feats: reason_words(self.pipeline, picked, feats))
             out.loc[rows, "reasons"] = pd.Series(ex["reasons"].to_list(), index=ex.index)
             out.loc[rows, "reason_features"] = pd.Series(
                 ex["reason_features"].to_list(), index=ex.index)

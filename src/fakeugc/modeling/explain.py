@@ -29,9 +29,14 @@ def family_of(name: str) -> str:
     return doc.family if doc else "other"
 
 
-def explain_rows(booster, X: pd.DataFrame, top_k: int = 3) -> pd.DataFrame:
+def explain_rows(booster, X: pd.DataFrame, top_k: int = 3, words_for=None) -> pd.DataFrame:
     """Reasons for each row of ``X``: ``reasons`` (sentences), ``reason_features``,
-    ``reason_logodds`` and ``family_contrib`` (JSON: log-odds per family)."""
+    ``reason_logodds`` and ``family_contrib`` (JSON: log-odds per family).
+
+    ``words_for``, when given, maps each row's reason features (a list of lists) to
+    the words of that post behind them (a list of ``{feature: [words]}``); a sentence
+    then quotes them: "uses 2 seeding hype words (...) (in this post: 闭眼入, 天花板)".
+    """
     contrib = contributions(booster, X)
     names = list(X.columns)
     docs = catalogue()
@@ -43,22 +48,27 @@ def explain_rows(booster, X: pd.DataFrame, top_k: int = 3) -> pd.DataFrame:
         fam_matrix[j, fam_index[f]] = 1.0
     per_family = contrib[:, :-1] @ fam_matrix if len(X) else np.zeros((0, len(fam_names)))
     values = X.to_numpy(dtype=float)
-    reasons, reason_features, reason_logodds, fam_json = [], [], [], []
+    chosen = []
     for i in range(len(X)):
         c = contrib[i, :-1]
         order = np.argsort(-c, kind="stable")
+        chosen.append([int(j) for j in order[:top_k] if c[j] > 0])
+    words = words_for([[names[j] for j in js] for js in chosen]) if words_for else None
+    reasons, reason_features, reason_logodds, fam_json = [], [], [], []
+    for i, js in enumerate(chosen):
         row = {n: values[i, j] for j, n in enumerate(names)}
         sentences, feats, lods = [], [], []
-        for j in order[:top_k]:
-            if c[j] <= 0:
-                break
+        for j in js:
             name = names[j]
             doc = docs.get(name)
             v = values[i, j]
             text = doc.sentence(v, row) if doc else f"{name} = {v:.3g}"
+            quoted = words[i].get(name) if words else None
+            if quoted:
+                text = f"{text} (in this post: {', '.join(quoted)})"
             sentences.append(text)
             feats.append(name)
-            lods.append(round(float(c[j]), 4))
+            lods.append(round(float(contrib[i, j]), 4))
         reasons.append(sentences)
         reason_features.append(feats)
         reason_logodds.append(lods)
