@@ -379,3 +379,18 @@ def test_smoke_on_benchmark_text(cf, tok, name):
     out = cf.transform(tok.transform(frame))
     check_output(out, frame)
     assert out["content_length_chars"].gt(0).all()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(
+    st.sampled_from(list("，！～…‼：（）？｜　ＡＢａｂ１２e好物\n ") + ["\u0301", "\u0308", "\u3099",
+                                                              "\uf900", "ﬁ", "㎏", "①", "😊",
+                                                              "\ufe0f", "\u200b"]),
+    st.characters(codec="utf-8")), max_size=30))
+def test_fast_nfkc_equals_unicodedata(pieces):
+    import unicodedata
+
+    from fakeugc.features._text import nfkc
+
+    text = "".join(pieces)
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)

@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from itertools import chain
@@ -61,7 +60,7 @@ from fakeugc.features._minhash import (
     window_counts,
     window_pair_blocks,
 )
-from fakeugc.features._text import Segmenter, normalise_text, post_text
+from fakeugc.features._text import Segmenter, nfkc, normalise_text, post_text
 
 __all__ = [
     "CTX_COLUMNS",
@@ -291,7 +290,7 @@ def extract_hashtags(text: str | None) -> list[str]:
     # Tags are read forward from a "#", so only the text from the first one on is
     # normalised (NFKC of a whole post costs more than the rest of this function; a
     # "#" composes with nothing before it, so the cut does not change the result).
-    s = unicodedata.normalize("NFKC", text[min(starts):])
+    s = nfkc(text[min(starts):])
     tags = []
     for m in _TAG_CLOSED.finditer(s):
         tags.append(m.group(1))

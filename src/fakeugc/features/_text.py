@@ -41,6 +41,31 @@ _WEDGE = re.compile(
 _SPACES = re.compile(r"\s+")
 
 
+def _ascii_compat_table() -> dict[int, str]:
+    """Full-width forms and punctuation (，！～…‼ and the ideographic space) whose NFKC
+    form is plain ASCII: each is a starter that composes with nothing, so replacing it
+    by that form first leaves the NFKC of the text unchanged."""
+    table = {}
+    for cp in [*range(0x2000, 0x2070), *range(0x3000, 0x3040), *range(0xFF00, 0xFFF0)]:
+        ch = chr(cp)
+        n = unicodedata.normalize("NFKC", ch)
+        if (n != ch and n.isascii() and unicodedata.combining(ch) == 0
+                and not any(unicodedata.combining(c) for c in n)):
+            table[cp] = n
+    return table
+
+
+_ASCII_COMPAT = _ascii_compat_table()
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster on Chinese posts: their usual
+    full-width punctuation is mapped by a table, and the full normalisation runs only
+    when something else still needs it (about half the cost on synthetic posts)."""
+    s = text.translate(_ASCII_COMPAT)
+    return s if unicodedata.is_normalized("NFKC", s) else unicodedata.normalize("NFKC", s)
+
+
 @lru_cache(maxsize=1)
 def _traditional() -> tuple[frozenset, object]:
     """Characters that differ between traditional and simplified, and a converter."""
@@ -75,7 +100,7 @@ def normalise_text(text: str | None) -> str:
     if not text:
         return ""
     s = _INVISIBLE.sub("", str(text))
-    s = unicodedata.normalize("NFKC", s)
+    s = nfkc(s)
     s = _INVISIBLE.sub("", s)
     trad, cc = _traditional()
     for _ in range(3):  # a few characters simplify in two steps (薴 → 苧 → 苎)
