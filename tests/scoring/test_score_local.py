@@ -148,21 +148,25 @@ def test_worker_pool_gives_the_same_output(tmp_path, ctx_bundle):
 
 
 @pytest.mark.slow
-def test_night_context_in_its_own_process_gives_the_same_output(tmp_path, ctx_bundle,
-                                                                 monkeypatch):
-    """Big nights compute the context in a process of their own, family by family, from
-    Arrow-backed keys, with each bucket's rows of every family joined when it is scored:
-    the same output as the in-process context of a small night."""
+def test_night_context_in_its_own_process_gives_the_same_output(tmp_path, monkeypatch):
+    """The families' contexts are computed one family at a time from Arrow-backed keys,
+    the heavy one (coordination) beside the others: in a worker on small nights, in a
+    process of its own (the others in the main process meanwhile) on big ones; each
+    bucket joins its rows of every family when it is scored. The output equals the
+    single-process run's."""
     import fakeugc.scoring.local as local
 
+    bundle = H.make_bundle(families=("exposure", "account", "coordination", "feedback"))
     export = H.bad_export(tmp_path / "export_date=2026-11-24", n_posts=90)
-    a = _score(export, tmp_path / "a", ctx_bundle, chunk_size=7, workers=2)
+    a = _score(export, tmp_path / "a", bundle, chunk_size=7, workers=0)
+    b = _score(export, tmp_path / "b", bundle, chunk_size=7, workers=2)
     monkeypatch.setattr(local, "ISOLATE_CONTEXT_POSTS", 1)
-    b = _score(export, tmp_path / "b", ctx_bundle, chunk_size=7, workers=2)
-    assert a["tables"] == b["tables"]
-    _same(H.read_scores(tmp_path / "a"), H.read_scores(tmp_path / "b"))
-    assert json.loads((tmp_path / "a" / "drift.json").read_text()) == \
-        json.loads((tmp_path / "b" / "drift.json").read_text())
+    c = _score(export, tmp_path / "c", bundle, chunk_size=7, workers=2)
+    assert a["tables"] == b["tables"] == c["tables"]
+    for other in ("b", "c"):
+        _same(H.read_scores(tmp_path / "a"), H.read_scores(tmp_path / other))
+        assert json.loads((tmp_path / "a" / "drift.json").read_text()) == \
+            json.loads((tmp_path / other / "drift.json").read_text())
 
 
 def test_family_contexts_cut_by_bucket_equal_the_joined_night_context(ctx_bundle):

@@ -66,6 +66,9 @@ from fakeugc.scoring.schema import ROW, table_schema, to_arrow, to_typed_pandas
 #: nights with at least this many posts compute the night context in a process of
 #: its own (and restart the worker pool after it), so its memory is returned
 ISOLATE_CONTEXT_POSTS = 250_000
+#: families whose night context is by far the costliest (time and memory): computed
+#: beside the others
+HEAVY_CONTEXT = ("coordination",)
 
 # ----------------------------------------------------------------------------- workers
 
@@ -160,9 +163,10 @@ def task_prepare(work, b: int, losers, source: str, present: tuple[str, ...]):
 
 
 def task_context(work, K: int, families: tuple[str, ...], params: dict[str, dict]):
-    """The night context from every bucket's keys, one family at a time, written as one
-    file per family and bucket (``ctx_<family>``). Runs in its own short-lived process
-    for large nights, so its memory goes away with it.
+    """The night context of ``families`` from every bucket's keys, one family at a time,
+    written as one file per family and bucket (``ctx_<family>``). The heavy family runs
+    in its own short-lived process on large nights (its memory goes away with it), in a
+    worker otherwise, beside the others.
 
     Memory is one family's keys and context at a time (never all of them, and no
     night-wide join of the families: a bucket's rows are joined when it is scored).
@@ -170,10 +174,11 @@ def task_context(work, K: int, families: tuple[str, ...], params: dict[str, dict
     columns, and every coordination column (MinHash signatures, brand and hashtag
     lists: most of the keys' bytes, ~0.4 KB a post), so no Python object is made per
     post. ``params`` are the families' step parameters (:func:`context_params`): no
-    bundle is loaded here."""
-    t = time.perf_counter()
+    bundle is loaded here. Returns (posts, columns, seconds per family)."""
     n, cols = 0, 0
+    seconds: dict[str, float] = {}
     for family in families:
+        t_family = time.perf_counter()
         tables = []
         for b in range(K):
             path = bucket_path(work, f"keys_{family}", b)
@@ -182,7 +187,9 @@ def task_context(work, K: int, families: tuple[str, ...], params: dict[str, dict
                     tables.append(pa.ipc.open_file(src).read_all())
         if not tables:
             continue
-        table = pa.concat_tables(tables)
+        # a bucket whose values of a column are all missing or empty wrote it as Arrow
+        # null (or list<null>): unify the types across buckets
+        table = pa.concat_tables(tables, promote_options="permissive")
         del tables
         keys, buckets = keys_for_context(table, family)
         del table
@@ -195,7 +202,8 @@ def task_context(work, K: int, families: tuple[str, ...], params: dict[str, dict
             write_bucket(work, f"ctx_{family}", b, frame_to_arrow(sl))
         del context, post_ids, buckets
         release_memory()
-    return n, cols, time.perf_counter() - t
+        seconds[family] = round(time.perf_counter() - t_family, 2)
+    return n, cols, seconds
 
 
 def read_context(work, b: int, families: tuple[str, ...]) -> pd.DataFrame | None:
@@ -300,13 +308,16 @@ class _Runner:
             return _Done(fn(*args))
         return self.pool.submit(fn, *args)
 
-    def isolated(self, fn, *args):
+    def isolated(self, fn, *args, meanwhile=None):
         """``fn(*args)`` in a fresh process when workers are used (its memory is
-        returned when it exits), else inline."""
+        returned when it exits), else inline; ``meanwhile()`` runs in this process while
+        it does. Returns both results."""
         if self.workers == 0:
-            return fn(*args)
+            return fn(*args), (meanwhile() if meanwhile is not None else None)
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as one:
-            return one.submit(fn, *args).result()
+            future = one.submit(fn, *args)
+            other = meanwhile() if meanwhile is not None else None
+            return future.result(), other
 
     def close(self):
         if self.pool is not None:
@@ -497,20 +508,37 @@ def run_local(job: Job) -> Outcome:
         families = tuple(f for f in (job.bundle.families or ())
                          if (work / f"keys_{f}").is_dir())
         params = context_params(job.bundle, families)
+        # the families' contexts are independent: the heavy one (coordination) runs
+        # beside the others, so both cores work
+        heavy = tuple(f for f in families if f in HEAVY_CONTEXT)
+        light = tuple(f for f in families if f not in HEAVY_CONTEXT)
         if used.get("posts", 0) >= ISOLATE_CONTEXT_POSTS and runner.workers > 0:
             # the night context is the one step whose memory grows with the night: on a
             # big night the workers (a tokenizer and a bundle each) are let go and the
-            # context is computed in a short-lived process of its own (no bundle in it),
-            # while this process returns what it freed to the OS
+            # heavy family is computed in a short-lived process of its own (no bundle in
+            # it), while this process, having returned what it freed to the OS, does the
+            # light ones (small: a few compact columns a post, one family at a time)
             runner.close()
             gc.collect()
             release_memory()
-            n_ctx, n_cols, _ = runner.isolated(task_context, work, K, families, params)
+            if heavy:
+                results = runner.isolated(
+                    task_context, work, K, heavy, params,
+                    meanwhile=lambda: task_context(work, K, light, params))
+            else:
+                results = runner.isolated(task_context, work, K, light, params)[:1]
+        elif runner.pool is not None and heavy and light:
+            futures = [runner.pool.submit(task_context, work, K, part, params)
+                       for part in (heavy, light)]
+            results = [f.result() for f in futures]
         else:
-            n_ctx, n_cols, _ = task_context(work, K, families, params)
+            results = [task_context(work, K, families, params)]
+        n_ctx = max(r[0] for r in results)
+        n_cols = sum(r[1] for r in results)
+        per_family = {k: v for r in results for k, v in r[2].items()}
         timings["context_s"] = time.perf_counter() - t
-        log.info("night context: %d posts x %d columns in %.1fs", n_ctx, n_cols,
-                 timings["context_s"])
+        log.info("night context: %d posts x %d columns in %.1fs (%s)", n_ctx, n_cols,
+                 timings["context_s"], ", ".join(f"{k} {v:.1f}s" for k, v in per_family.items()))
 
         # ---- pass 2: score
         t = time.perf_counter()
