@@ -149,11 +149,10 @@ def test_worker_pool_gives_the_same_output(tmp_path, ctx_bundle):
 
 @pytest.mark.slow
 def test_night_context_in_its_own_process_gives_the_same_output(tmp_path, monkeypatch):
-    """The families' contexts are computed one family at a time from Arrow-backed keys,
-    the heavy one (coordination) beside the others: in a worker on small nights, in a
-    process of its own (the others in the main process meanwhile) on big ones; each
-    bucket joins its rows of every family when it is scored. The output equals the
-    single-process run's."""
+    """The families' contexts are computed one family at a time from Arrow-backed keys:
+    on small nights the heavy one (coordination) in one pool worker beside the others in
+    the other, on big ones all in a process of their own; each bucket joins its rows of
+    every family when it is scored. The output equals the single-process run's."""
     import fakeugc.scoring.local as local
 
     bundle = H.make_bundle(families=("exposure", "account", "coordination", "feedback"))

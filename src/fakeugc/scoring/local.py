@@ -308,16 +308,13 @@ class _Runner:
             return _Done(fn(*args))
         return self.pool.submit(fn, *args)
 
-    def isolated(self, fn, *args, meanwhile=None):
+    def isolated(self, fn, *args):
         """``fn(*args)`` in a fresh process when workers are used (its memory is
-        returned when it exits), else inline; ``meanwhile()`` runs in this process while
-        it does. Returns both results."""
+        returned when it exits), else inline."""
         if self.workers == 0:
-            return fn(*args), (meanwhile() if meanwhile is not None else None)
+            return fn(*args)
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as one:
-            future = one.submit(fn, *args)
-            other = meanwhile() if meanwhile is not None else None
-            return future.result(), other
+            return one.submit(fn, *args).result()
 
     def close(self):
         if self.pool is not None:
@@ -508,25 +505,21 @@ def run_local(job: Job) -> Outcome:
         families = tuple(f for f in (job.bundle.families or ())
                          if (work / f"keys_{f}").is_dir())
         params = context_params(job.bundle, families)
-        # the families' contexts are independent: the heavy one (coordination) runs
-        # beside the others, so both cores work
+        # the families' contexts are independent: on small nights the heavy one
+        # (coordination) runs beside the others, in the two pool workers
         heavy = tuple(f for f in families if f in HEAVY_CONTEXT)
         light = tuple(f for f in families if f not in HEAVY_CONTEXT)
         if used.get("posts", 0) >= ISOLATE_CONTEXT_POSTS and runner.workers > 0:
             # the night context is the one step whose memory grows with the night: on a
             # big night the workers (a tokenizer and a bundle each) are let go and the
-            # heavy family is computed in a short-lived process of its own (no bundle in
-            # it), while this process, having returned what it freed to the OS, does the
-            # light ones (small: a few compact columns a post, one family at a time)
+            # families are computed one after the other in a short-lived process of its
+            # own (no bundle in it), while this process returns what it freed to the OS.
+            # (Not beside one another here: the light families' keys and contexts would
+            # add to the heavy one's peak.)
             runner.close()
             gc.collect()
             release_memory()
-            if heavy:
-                results = runner.isolated(
-                    task_context, work, K, heavy, params,
-                    meanwhile=lambda: task_context(work, K, light, params))
-            else:
-                results = runner.isolated(task_context, work, K, light, params)[:1]
+            results = [runner.isolated(task_context, work, K, families, params)]
         elif runner.pool is not None and heavy and light:
             futures = [runner.pool.submit(task_context, work, K, part, params)
                        for part in (heavy, light)]
