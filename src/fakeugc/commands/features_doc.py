@@ -50,7 +50,7 @@ def run(args) -> int:
         notes = ("Split: " + ", ".join(f"{w} {v['posts']} posts ({v['positives']} fake)"
                                        for w, v in s.items())
                  + f". MLflow run `{result.run_id}`. Labelled hard genuine cases weigh "
-                 f"{cfg.hard_negative_weight:g} in the booster's training "
+                 f"{cfg.hard_negative_weight:g} in the booster's and the text model's training "
                  "(`hard_negative_weight` in pipelines/train.yaml).")
     command = "fakeugc features-doc " + " ".join(shlex.quote(str(e)) for e in args.exports)
     if args.before:
