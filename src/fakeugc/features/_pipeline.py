@@ -160,7 +160,9 @@ def reason_words(pipeline, ready: pd.DataFrame, reason_features: list[list[str]]
     model's score most when ``text_model_score`` is a reason. ``ready`` is the
     tokenized frame (row i has ``reason_features[i]``); at most ``limit`` words each."""
     out: list[dict[str, list[str]]] = [{} for _ in range(len(ready))]
-    steps = dict(pipeline.named_steps["features"].transformer_list)
+    # a pipeline whose feature step is not a union of the families (a stand-in, a
+    # benchmark's own model) has no words to quote
+    steps = dict(getattr(pipeline.named_steps.get("features"), "transformer_list", ()))
     content = steps.get("content")
     if content is not None and hasattr(content, "reason_words"):
         for got, words in zip(out, content.reason_words(ready, reason_features, limit),
