@@ -213,7 +213,9 @@ class TokenizeText(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         # (a night of posts repeats a small vocabulary)
         memo: dict[str, str] = {}
         share = memo.setdefault
-        out["tokens"] = [[share(w, w) for w in seg.cut(t)] for t in norm.to_numpy()]
+        lcut, hmm = seg.tokenizer.lcut, seg.hmm  # Segmenter.cut, inlined: one pass a post
+        out["tokens"] = [[share(w, w) for w in lcut(t, HMM=hmm) if w.strip()] if t else []
+                         for t in norm.to_numpy()]
         return out
 
     def set_output(self, *, transform=None):
