@@ -599,3 +599,21 @@ def _hashtags_whole_text(text):
 def test_hashtags_read_from_the_first_hash_equal_the_whole_text_reading(pieces):
     text = "".join(pieces)
     assert extract_hashtags(text) == _hashtags_whole_text(text)
+
+
+def test_a_model_pickled_with_the_raw_burst_still_gets_it(night):
+    """Estimators fitted before the raw burst left the features (no ``outputs_``) keep
+    their columns, so a registered champion scores after an upgrade."""
+    from fakeugc.features._coordination import FEATURES, LEGACY_BURST, LEGACY_FEATURES
+
+    cf = fitted(night)
+    new = cf.transform(night)
+    assert list(new.columns) == list(FEATURES) and LEGACY_BURST not in new.columns
+    old = pickle.loads(pickle.dumps(cf))
+    del old.outputs_
+    legacy = old.transform(night)
+    assert list(legacy.columns) == list(LEGACY_FEATURES)
+    assert list(old.get_feature_names_out()) == list(LEGACY_FEATURES)
+    pd.testing.assert_frame_equal(legacy[list(FEATURES)], new)
+    np.testing.assert_array_equal(legacy[LEGACY_BURST].to_numpy(),
+                                  cf.brand_burst(night).to_numpy())

@@ -206,6 +206,12 @@ FEATURES = (
     F_DEVICE_BRAND,
 )
 
+#: The raw brand burst was a feature of models fitted before it was dropped (a launch
+#: bursts too); such pickled models still get it, in its old place, so a registered
+#: champion keeps scoring after an upgrade. Not in the catalogue: not a current feature.
+LEGACY_BURST = "coord_brand_burst_ratio"
+LEGACY_FEATURES = (*FEATURES[:9], LEGACY_BURST, *FEATURES[9:])
+
 # --------------------------------------------------------------------------- context columns
 
 C_CLUSTER_ID = CTX_PREFIX + "cluster_id"
@@ -1210,10 +1216,16 @@ class CoordinationFeatures(TransformerMixin, BaseEstimator):
         self.brand_rate_prior_ = (
             float(np.percentile(list(rates.values()), 25)) if rates else float("nan")
         )
+        self.outputs_ = FEATURES
         return self
 
+    def _outputs(self) -> tuple[str, ...]:
+        if hasattr(self, "brand_rates_") and not hasattr(self, "outputs_"):
+            return LEGACY_FEATURES  # unpickled from before the raw burst was dropped
+        return FEATURES
+
     def get_feature_names_out(self, input_features=None):
-        return np.asarray(FEATURES, dtype=object)
+        return np.asarray(self._outputs(), dtype=object)
 
     def context(self, X: pd.DataFrame) -> pd.DataFrame:
         """The ``ctx_coordination_*`` columns aligned to X's rows: X's own when it
@@ -1315,5 +1327,6 @@ class CoordinationFeatures(TransformerMixin, BaseEstimator):
             F_COTARGET_SCORE: col(C_COTARGET_SCORE),
             F_DEVICE_BRAND: col(C_DEVICE_BRAND),
         }
-        out = pd.DataFrame(feats, index=index, columns=list(FEATURES)).astype(np.float64)
+        feats[LEGACY_BURST] = burst
+        out = pd.DataFrame(feats, index=index, columns=list(self._outputs())).astype(np.float64)
         return out.where(np.isfinite(out.to_numpy()), np.nan)
