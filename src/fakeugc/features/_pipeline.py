@@ -127,6 +127,12 @@ def context_from_keys(keys: dict[str, pd.DataFrame], pipeline=None) -> pd.DataFr
         m = importlib.import_module(CONTEXT_MODULES[family])
         parts.append(_call_with_params(getattr(m, f"{family}_context"), k,
                                        _step_params(pipeline, family)))
+    return join_contexts(parts)
+
+
+def join_contexts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Families' context frames (each indexed by post_id) joined into one (outer: a post
+    missing from one family's keys keeps the others' columns)."""
     if not parts:
         return pd.DataFrame()
     out = parts[0]

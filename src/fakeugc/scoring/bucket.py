@@ -355,12 +355,9 @@ def iter_family_context_by_bucket(context: pd.DataFrame, post_ids, buckets: np.n
 def join_family_contexts(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The families' context rows of one bucket (each indexed by post_id) joined as
     :func:`fakeugc.features._pipeline.context_from_keys` joins the night's (outer)."""
-    if not parts:
-        return pd.DataFrame()
-    out = parts[0]
-    for p in parts[1:]:
-        out = out.join(p, how="outer")
-    return out
+    from fakeugc.features._pipeline import join_contexts
+
+    return join_contexts(parts)
 
 
 def context_by_bucket(context: pd.DataFrame, where: pd.Series) -> dict[int, pd.DataFrame]:
