@@ -157,3 +157,26 @@ def test_per_group_rates():
     assert t["fraud_type"]["paid_intermediary"]["recall"] == 0.0
     assert t["hard_case"]["launch_burst"]["fpr"] == 0.5
     assert t["hard_case"]["ordinary_genuine"]["fpr"] == 0.0
+
+
+def test_a_presence_sentence_is_not_a_reason_at_zero():
+    """"0 other accounts posted paraphrases" may push towards fake (0 against missing),
+    but its sentence would be false: the next contributor is shown instead."""
+    import lightgbm as lgb
+
+    from fakeugc.modeling.explain import explain_rows
+
+    rng = np.random.default_rng(0)
+    n = 600
+    X = pd.DataFrame({"coord_cluster_other_accounts": rng.choice([np.nan, 0.0], n),
+                      "content_hype_terms": rng.integers(0, 4, n).astype(float)})
+    y = ((~np.isnan(X["coord_cluster_other_accounts"])) & (rng.random(n) < 0.7)
+         | (X["content_hype_terms"] >= 2)).astype(int)
+    booster = lgb.train({"objective": "binary", "verbose": -1, "min_data_in_leaf": 5,
+                         "num_threads": 1}, lgb.Dataset(X, y), num_boost_round=20)
+    zero = X[X["coord_cluster_other_accounts"] == 0].head(50)
+    ex = explain_rows(booster, zero, top_k=2)
+    assert all("coord_cluster_other_accounts" not in f for f in ex["reason_features"])
+    assert any("content_hype_terms" in f for f in ex["reason_features"])
+    # the same contribution counts in the family totals
+    assert any('"coordination"' in j for j in ex["family_contrib"])

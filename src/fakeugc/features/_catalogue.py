@@ -24,6 +24,20 @@ class FeatureDoc:
     reason: str
     #: Sentence shown when it pushes towards "genuine" (optional).
     reason_against: str = ""
+    #: The "fake" sentence states that something is there ("4 other accounts posted
+    #: paraphrases"): a value of 0 can still push towards fake (0 against missing), but
+    #: its sentence would be false, so it is not shown as a reason (its log-odds still
+    #: count in the family totals).
+    presence: bool = False
+
+    def explains(self, value, towards_fake: bool = True) -> bool:
+        """Whether this feature's sentence can be a reason at ``value``."""
+        if not (self.presence and towards_fake):
+            return True
+        try:
+            return float(value) > 0
+        except (TypeError, ValueError):
+            return False
 
     def sentence(self, value, row: dict, towards_fake: bool = True) -> str:
         template = self.reason if towards_fake or not self.reason_against else self.reason_against
@@ -45,12 +59,13 @@ class _SafeRow(dict):
 _REGISTRY: dict[str, FeatureDoc] = {}
 
 
-def feature(name: str, family: str, meaning: str, reason: str, reason_against: str = "") -> str:
+def feature(name: str, family: str, meaning: str, reason: str, reason_against: str = "",
+            presence: bool = False) -> str:
     """Declare a feature; returns its name so modules can write
     ``F_X = feature("x", ...)`` and use the constant."""
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}")
-    doc = FeatureDoc(name, family, meaning, reason, reason_against)
+    doc = FeatureDoc(name, family, meaning, reason, reason_against, presence)
     existing = _REGISTRY.get(name)
     if existing is not None and existing != doc:
         raise ValueError(f"feature {name!r} declared twice with different docs")

@@ -48,11 +48,15 @@ def explain_rows(booster, X: pd.DataFrame, top_k: int = 3, words_for=None) -> pd
         fam_matrix[j, fam_index[f]] = 1.0
     per_family = contrib[:, :-1] @ fam_matrix if len(X) else np.zeros((0, len(fam_names)))
     values = X.to_numpy(dtype=float)
+    docs_by_col = [docs.get(n) for n in names]
     chosen = []
     for i in range(len(X)):
         c = contrib[i, :-1]
         order = np.argsort(-c, kind="stable")
-        chosen.append([int(j) for j in order[:top_k] if c[j] > 0])
+        # the strongest pushes towards fake whose sentence is true at this value
+        js = [int(j) for j in order if c[j] > 0 and
+              (docs_by_col[j] is None or docs_by_col[j].explains(values[i, j]))]
+        chosen.append(js[:top_k])
     words = words_for([[names[j] for j in js] for js in chosen]) if words_for else None
     reasons, reason_features, reason_logodds, fam_json = [], [], [], []
     for i, js in enumerate(chosen):
