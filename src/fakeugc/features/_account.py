@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from fakeugc.features._catalogue import StatelessFeaturesMixin, feature
+from fakeugc.features._catalogue import StatelessFeaturesMixin, feature, mark_presence
 from fakeugc.features._exposure import (
     bool_float,
     finite,
@@ -128,6 +128,7 @@ F_PROMO_SHARE = feature(
     "{value:.0%} of the account's posts in this export promote brands",
     "only {value:.0%} of the account's posts in this export promote brands",
 )
+mark_presence(F_BIO_MARKERS, F_BIO_EMOJI, F_PREV_24H)
 
 FEATURES = (
     F_AGE, F_LOG_FOLLOWERS, F_LOG_FOLLOWING, F_FOLLOW_RATIO, F_POSTS_PER_DAY, F_VERIFIED,

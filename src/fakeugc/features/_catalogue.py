@@ -73,6 +73,15 @@ def feature(name: str, family: str, meaning: str, reason: str, reason_against: s
     return name
 
 
+def mark_presence(*names: str) -> None:
+    """Mark declared features whose "fake" sentence states that something is there
+    (see :attr:`FeatureDoc.presence`)."""
+    import dataclasses
+
+    for n in names:
+        _REGISTRY[n] = dataclasses.replace(_REGISTRY[n], presence=True)
+
+
 def catalogue() -> dict[str, FeatureDoc]:
     """Every declared feature, by name (import :mod:`fakeugc.features` first)."""
     return dict(_REGISTRY)

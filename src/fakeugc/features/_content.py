@@ -35,7 +35,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from fakeugc.features._catalogue import feature
+from fakeugc.features._catalogue import feature, mark_presence
 from fakeugc.features._lexicon import (
     LEXICON_NAMES,
     compile_patterns,
@@ -247,6 +247,11 @@ F_TEMPLATE = feature(
     "{value:.2f} of 1)",
     "does not follow the 三段式 seeding template ({value:.2f} of 1)",
 )
+
+# "uses 0 hype words" is no reason to flag a post, whatever 0 weighs against missing
+mark_presence(F_ABSOLUTE, F_HYPE, F_CTA, F_DISCLOSURE, F_ANTI, F_ANTI_HYPE, F_FAKE_CON,
+              F_DENIED, F_REDIRECT, F_EFFICACY, F_UNDISCLOSED, F_BRANDS, F_LINKS, F_MENTIONS,
+              F_TAGS, F_BRAND_TAGS, F_EMOJI)
 
 #: feature -> the lexicon matches (keys of :meth:`ContentFeatures.evidence`) whose words
 #: the reason sentence quotes when the feature pushes a post towards "fake"

@@ -37,7 +37,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from fakeugc.features._catalogue import feature
+from fakeugc.features._catalogue import feature, mark_presence
 from fakeugc.features._frame import CURVE_HOURS, curve_matrix
 
 FAMILY = "exposure"
@@ -160,6 +160,7 @@ F_LIKE_RISES = feature(
     "hours where likes at least doubled (by 5 or more) while impressions did not grow",
     "likes surged without more impressions in {value:.0f} hours",
 )
+mark_presence(F_SECOND_PEAKS, F_PLATEAU, F_LIKE_RISES)
 F_PRE_JUMP = feature(
     "exp_pre_jump_engagement_ratio", FAMILY,
     "engagement rate in the 3 hours before the biggest exposure jump"

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from fakeugc.features._catalogue import StatelessFeaturesMixin, feature
+from fakeugc.features._catalogue import StatelessFeaturesMixin, feature, mark_presence
 from fakeugc.features._exposure import (
     earlier_sums,
     finite,
@@ -110,6 +110,9 @@ F_PREV_REPORTED_SHARE = feature(
     "share of the account's earlier posts with at least one report",
     "{value:.0%} of the account's earlier posts were reported",
 )
+# "reported 0 times" is no reason to flag a post
+mark_presence(F_REPORTS, *F_BY_REASON.values(), F_DISTINCT, F_PREV_REPORTS,
+              *F_PREV_BY_REASON.values())
 
 FEATURES = (
     F_REPORTS, *F_BY_REASON.values(), F_DISTINCT, F_FIRST, F_PER_1K, F_VIEW_GAP,
