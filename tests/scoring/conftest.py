@@ -41,7 +41,3 @@ def ctx_bundle():
 def model_dir(tmp_path_factory, bundle):
     """The stand-in as a local MLflow model folder, for the CLI in a subprocess."""
     return H.save_model_dir(bundle, tmp_path_factory.mktemp("model") / "stand-in")
-
-
-MODEL = {"name": "stand-in", "version": "7", "run_id": "run-stand-in",
-         "uri": "models:/stand-in@champion", "resolved_uri": "models:/stand-in/7"}

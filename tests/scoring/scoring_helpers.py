@@ -24,6 +24,9 @@ from fakeugc.modeling.calibration import MarginCalibrator
 
 HERE = Path(__file__).resolve().parent
 DAY = pd.Timestamp("2026-11-24T00:00:00Z")
+#: the registry facts stamped on the stand-in model's output rows
+MODEL = {"name": "stand-in", "version": "7", "run_id": "run-stand-in",
+         "uri": "models:/stand-in@champion", "resolved_uri": "models:/stand-in/7"}
 BRANDS = [("b1", "雅诗兰黛", ["Estee Lauder", "EL"]), ("b2", "兰蔻", ["Lancome"]),
           ("b3", "完美日记", ["Perfect Diary"])]
 _WORDS = ["姐妹们", "这款", "精华液", "真的", "绝了", "用了", "七天", "皮肤", "变好", "回购",

@@ -11,7 +11,6 @@ import pyarrow.parquet as pq
 import pytest
 import scoring_helpers as H
 
-from conftest import MODEL
 from fakeugc.io import read_exports
 from fakeugc.io.writer import is_complete
 from fakeugc.scoring import ScoreConfig, ScoringError, load_score_config, score_export
@@ -22,7 +21,7 @@ KEY = ["table", "row_number", "key", "reason"]
 
 def _score(export, out, bundle, **cfg):
     cfg.setdefault("workers", 0)
-    return score_export(export, ScoreConfig(**cfg), out=out, bundle=bundle, model_info=MODEL)
+    return score_export(export, ScoreConfig(**cfg), out=out, bundle=bundle, model_info=H.MODEL)
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame, tol: float = 0.0):
@@ -252,7 +251,7 @@ def test_parts_csv_and_export_date_from_posts(tmp_path, bundle):
     H.write_csv(t["accounts"], folder / "accounts.csv")
     m = score_export(folder, ScoreConfig(chunk_size=9, workers=0,
                                          out=str(tmp_path / "scored" / "export_date={date}")),
-                     bundle=bundle, model_info=MODEL)
+                     bundle=bundle, model_info=H.MODEL)
     assert m["export_date"] == "2026-11-24"
     assert m["output"].endswith("export_date=2026-11-24")
     ref = read_exports([folder])

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 import scoring_helpers as H
 
-from conftest import MODEL
 from fakeugc.io.writer import is_complete
 from fakeugc.scoring import ScoreConfig, score_export
 
@@ -21,9 +20,9 @@ def test_spark_and_local_outputs_are_equal(tmp_path, ctx_bundle):
     export = H.bad_export(tmp_path / "export_date=2026-11-24", n_posts=80)
     spark = score_export(export, ScoreConfig(chunk_size=7, engine="spark", master="local[2]",
                                              spark_partitions=2),
-                         out=tmp_path / "spark", bundle=ctx_bundle, model_info=MODEL)
+                         out=tmp_path / "spark", bundle=ctx_bundle, model_info=H.MODEL)
     local = score_export(export, ScoreConfig(chunk_size=7, workers=0), out=tmp_path / "local",
-                         bundle=ctx_bundle, model_info=MODEL)
+                         bundle=ctx_bundle, model_info=H.MODEL)
     assert is_complete(tmp_path / "spark")
     assert spark["engine"] == "spark" and spark["spark_master"] == "local[2]"
     assert spark["tables"] == local["tables"]
