@@ -54,9 +54,14 @@ def explain_rows(booster, X: pd.DataFrame, top_k: int = 3, words_for=None) -> pd
         c = contrib[i, :-1]
         order = np.argsort(-c, kind="stable")
         # the strongest pushes towards fake whose sentence is true at this value
-        js = [int(j) for j in order if c[j] > 0 and
-              (docs_by_col[j] is None or docs_by_col[j].explains(values[i, j]))]
-        chosen.append(js[:top_k])
+        js: list[int] = []
+        for j in order:
+            if c[j] <= 0 or len(js) == top_k:
+                break
+            doc = docs_by_col[j]
+            if doc is None or doc.explains(values[i, j]):
+                js.append(int(j))
+        chosen.append(js)
     words = words_for([[names[j] for j in js] for js in chosen]) if words_for else None
     reasons, reason_features, reason_logodds, fam_json = [], [], [], []
     for i, js in enumerate(chosen):
