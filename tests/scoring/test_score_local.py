@@ -174,14 +174,12 @@ def test_family_contexts_cut_by_bucket_equal_the_joined_night_context(ctx_bundle
     import pyarrow as pa
 
     from fakeugc.features._frame import build_post_frame
-    from fakeugc.features._pipeline import context_keys
+    from fakeugc.features._pipeline import context_keys, family_context, join_contexts
     from fakeugc.scoring.bucket import (
         context_by_bucket,
         context_params,
-        family_context,
         frame_to_arrow,
         iter_family_context_by_bucket,
-        join_family_contexts,
         keys_for_context,
         night_context,
         tokenize_posts,
@@ -218,7 +216,7 @@ def test_family_contexts_cut_by_bucket_equal_the_joined_night_context(ctx_bundle
             got.setdefault(b, []).append(sl.set_index("post_id"))
     assert set(got) == set(expected)
     for b, sl in expected.items():
-        mine = join_family_contexts(got[b])
+        mine = join_contexts(got[b])
         theirs = sl.set_index("post_id")
         assert list(mine.columns) == list(theirs.columns)
         pd.testing.assert_frame_equal(mine.loc[theirs.index], theirs, check_names=False)

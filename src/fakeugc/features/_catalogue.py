@@ -59,13 +59,12 @@ class _SafeRow(dict):
 _REGISTRY: dict[str, FeatureDoc] = {}
 
 
-def feature(name: str, family: str, meaning: str, reason: str, reason_against: str = "",
-            presence: bool = False) -> str:
+def feature(name: str, family: str, meaning: str, reason: str, reason_against: str = "") -> str:
     """Declare a feature; returns its name so modules can write
     ``F_X = feature("x", ...)`` and use the constant."""
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}")
-    doc = FeatureDoc(name, family, meaning, reason, reason_against, presence)
+    doc = FeatureDoc(name, family, meaning, reason, reason_against)
     existing = _REGISTRY.get(name)
     if existing is not None and existing != doc:
         raise ValueError(f"feature {name!r} declared twice with different docs")

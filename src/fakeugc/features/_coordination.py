@@ -48,7 +48,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from fakeugc.features._catalogue import feature
+from fakeugc.features._catalogue import feature, mark_presence
 from fakeugc.features._minhash import (
     band_key,
     distinct_partner_accounts,
@@ -93,7 +93,6 @@ F_CLUSTER_ACCOUNTS = feature(
     "distinct other accounts in the post's paraphrase cluster",
     "{value:.0f} other accounts posted paraphrases of the same text",
     "no other account posted a paraphrase of this text",
-    presence=True,
 )
 F_CLUSTER_SPAN = feature(
     "coord_cluster_span_days",
@@ -122,7 +121,6 @@ F_CLUSTER_DEVICE = feature(
     "accounts of the paraphrase cluster that share a device cluster with another of its accounts",
     "{value:.0f} accounts behind these paraphrases log in from shared devices",
     "the accounts behind these paraphrases use separate devices",
-    presence=True,
 )
 F_MAX_SIM = feature(
     "coord_max_similarity",
@@ -138,7 +136,6 @@ F_EXACT = feature(
     "other accounts that posted the identical normalised text within the window",
     "{value:.0f} other accounts posted exactly the same text within the window",
     "no other account posted exactly this text",
-    presence=True,
 )
 F_HASHTAGS = feature(
     "coord_hashtag_set_accounts",
@@ -146,7 +143,6 @@ F_HASHTAGS = feature(
     "other accounts that used the same set of >= 2 hashtags within the window",
     "{value:.0f} other accounts used exactly the same hashtag set within the window",
     "the hashtag set is not shared with other accounts",
-    presence=True,
 )
 F_HOMOGENEITY = feature(
     "coord_brand_homogeneity",
@@ -175,7 +171,6 @@ F_COTARGET = feature(
     "{value:.0f} other accounts repeatedly post about the same brands at the same time as "
     "this account",
     "this account has no repeated co-posting partners",
-    presence=True,
 )
 F_COTARGET_SCORE = feature(
     "coord_cotarget_score",
@@ -185,7 +180,6 @@ F_COTARGET_SCORE = feature(
     "dense account x brand co-posting block (score {value:.2f}, "
     "{row[coord_cotarget_accounts]:.0f} partners)",
     "no dense account x brand co-posting block",
-    presence=True,
 )
 F_DEVICE_BRAND = feature(
     "coord_device_brand_accounts",
@@ -193,8 +187,10 @@ F_DEVICE_BRAND = feature(
     "other accounts on the same device cluster that posted about the same brand within the window",
     "{value:.0f} other accounts on the same device posted about this brand within the window",
     "no other account on this device posted about this brand",
-    presence=True,
 )
+# "0 other accounts posted paraphrases" is no reason to flag a post
+mark_presence(F_CLUSTER_ACCOUNTS, F_CLUSTER_DEVICE, F_EXACT, F_HASHTAGS, F_COTARGET,
+              F_COTARGET_SCORE, F_DEVICE_BRAND)
 
 FEATURES = (
     F_CLUSTER_SIZE,

@@ -122,12 +122,14 @@ def context_keys(frame: pd.DataFrame, families=FAMILIES, pipeline=None) -> dict[
 
 def context_from_keys(keys: dict[str, pd.DataFrame], pipeline=None) -> pd.DataFrame:
     """Night-wide context columns (``ctx_*``) indexed by post_id."""
-    parts = []
-    for family, k in keys.items():
-        m = importlib.import_module(CONTEXT_MODULES[family])
-        parts.append(_call_with_params(getattr(m, f"{family}_context"), k,
-                                       _step_params(pipeline, family)))
-    return join_contexts(parts)
+    return join_contexts([family_context(family, k, _step_params(pipeline, family))
+                          for family, k in keys.items()])
+
+
+def family_context(family: str, keys: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+    """``<family>_context(keys, **params)``: one family's night context columns."""
+    m = importlib.import_module(CONTEXT_MODULES[family])
+    return _call_with_params(getattr(m, f"{family}_context"), keys, dict(params or {}))
 
 
 def join_contexts(parts: list[pd.DataFrame]) -> pd.DataFrame:

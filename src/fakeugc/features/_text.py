@@ -160,11 +160,15 @@ class Segmenter:
                     self._tokenizer = tok
         return self._tokenizer
 
-    def cut(self, text: str) -> list[str]:
-        """Tokens of already-normalised text, whitespace and empty tokens removed."""
+    def cut(self, text: str, share=None) -> list[str]:
+        """Tokens of already-normalised text, whitespace and empty tokens removed.
+
+        ``share``, a dict's ``setdefault``, makes equal tokens one string object."""
         if not text:
             return []
-        return [t for t in self.tokenizer.lcut(text, HMM=self.hmm) if t.strip()]
+        if share is None:
+            return [t for t in self.tokenizer.lcut(text, HMM=self.hmm) if t.strip()]
+        return [share(t, t) for t in self.tokenizer.lcut(text, HMM=self.hmm) if t.strip()]
 
 
 def post_text(frame: pd.DataFrame) -> pd.Series:
@@ -213,9 +217,7 @@ class TokenizeText(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         # (a night of posts repeats a small vocabulary)
         memo: dict[str, str] = {}
         share = memo.setdefault
-        lcut, hmm = seg.tokenizer.lcut, seg.hmm  # Segmenter.cut, inlined: one pass a post
-        out["tokens"] = [[share(w, w) for w in lcut(t, HMM=hmm) if w.strip()] if t else []
-                         for t in norm.to_numpy()]
+        out["tokens"] = [seg.cut(t, share) for t in norm.to_numpy()]
         return out
 
     def set_output(self, *, transform=None):

@@ -297,17 +297,6 @@ def keys_for_context(table: pa.Table, family: str) -> tuple[pd.DataFrame, np.nda
     return table.to_pandas(types_mapper=mapper), buckets
 
 
-def family_context(family: str, keys: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
-    """``<family>_context(keys, **its parameters)``: what
-    :func:`fakeugc.features._pipeline.context_from_keys` computes for the family."""
-    import importlib
-
-    from fakeugc.features._pipeline import CONTEXT_MODULES, _call_with_params
-
-    m = importlib.import_module(CONTEXT_MODULES[family])
-    return _call_with_params(getattr(m, f"{family}_context"), keys, dict(params or {}))
-
-
 def _object_ids(values) -> np.ndarray:
     return np.asarray(pd.Series(values).to_numpy(dtype=object), dtype=object)
 
@@ -350,14 +339,6 @@ def iter_family_context_by_bucket(context: pd.DataFrame, post_ids, buckets: np.n
         sl = context.iloc[rows].reset_index(drop=True)
         sl.insert(0, "post_id", _object_ids(context.index[rows]))
         yield b, sl
-
-
-def join_family_contexts(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """The families' context rows of one bucket (each indexed by post_id) joined as
-    :func:`fakeugc.features._pipeline.context_from_keys` joins the night's (outer)."""
-    from fakeugc.features._pipeline import join_contexts
-
-    return join_contexts(parts)
 
 
 def context_by_bucket(context: pd.DataFrame, where: pd.Series) -> dict[int, pd.DataFrame]:
@@ -588,8 +569,8 @@ def scores_to_arrow(df: pd.DataFrame) -> pa.Table:
 
 __all__ = [
     "BUCKET_TABLES", "CURVE_HOURS", "Cleaned", "Prepared", "Stamp", "clean_bucket",
-    "context_by_bucket", "context_params", "drop_tokenizer", "family_context", "iter_context_by_bucket",
-    "iter_family_context_by_bucket", "join_family_contexts", "keys_for_context",
+    "context_by_bucket", "context_params", "drop_tokenizer", "iter_context_by_bucket",
+    "iter_family_context_by_bucket", "keys_for_context",
     "keys_from_bytes", "keys_to_bytes", "night_context", "post_frame",
     "prepare_bucket", "score_bucket", "scores_to_arrow", "tokenize_posts",
 ]

@@ -32,17 +32,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fakeugc import contract as C
+from fakeugc.features._pipeline import family_context, join_contexts
 from fakeugc.scoring.bucket import (
     BUCKET_TABLES,
     ROUTED_TABLES,
     Stamp,
     context_params,
     drop_tokenizer,
-    family_context,
     frame_from_arrow,
     frame_to_arrow,
     iter_family_context_by_bucket,
-    join_family_contexts,
     keys_for_context,
     prepare_bucket,
     release_memory,
@@ -215,7 +214,7 @@ def read_context(work, b: int, families: tuple[str, ...]) -> pd.DataFrame | None
             with pa.OSFile(str(path)) as src:
                 parts.append(frame_from_arrow(pa.ipc.open_file(src).read_all())
                              .set_index("post_id"))
-    return join_family_contexts(parts) if parts else None
+    return join_contexts(parts) if parts else None
 
 
 def task_score(work, b: int, stamp: Stamp, present: tuple[str, ...],
