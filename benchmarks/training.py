@@ -54,7 +54,8 @@ def platform(labelled: int, accounts: int, data: Path | None, seed: int = 3) -> 
 
 def lightgbm_alone(matrices: dict, params: dict, cfg, weight=None) -> dict:
     """``lgb.train`` on the final train/valid matrices, same parameters, same row
-    weights, same early stopping, timed from the DataFrames (Dataset construction
+    weights, same early stopping on the validation window (the only one evaluated at
+    each round, as in ``train``), timed from the DataFrames (Dataset construction
     included)."""
     import lightgbm as lgb
 
@@ -64,7 +65,7 @@ def lightgbm_alone(matrices: dict, params: dict, cfg, weight=None) -> dict:
     dtrain = lgb.Dataset(X_tr, label=y_tr, weight=weight, free_raw_data=False)
     dvalid = lgb.Dataset(X_va, label=y_va, reference=dtrain)
     booster = lgb.train(params, dtrain, num_boost_round=cfg.lightgbm.n_estimators,
-                        valid_sets=[dtrain, dvalid], valid_names=["train", "valid"],
+                        valid_sets=[dvalid], valid_names=["valid"],
                         callbacks=[lgb.log_evaluation(period=0),
                                    lgb.early_stopping(cfg.lightgbm.early_stopping_rounds,
                                                       first_metric_only=True, verbose=False)])

@@ -49,6 +49,13 @@ def test_warm_runs_match_cold(exports, tmp_path, monkeypatch):
         assert list(X.columns) == list(Xw.columns)
         assert X.to_numpy().tobytes() == Xw.to_numpy().tobytes()
         assert np.array_equal(y, yw)
+        # one float64 block, read in place by LightGBM (no copy at every call)
+        assert np.shares_memory(Xw.to_numpy(), Xw.to_numpy()) and Xw.to_numpy().dtype == float
+    # the drift reference of the features comes back with the matrices
+    assert warm.bundle.reference["features"] == cold.bundle.reference["features"]
+    assert warm.bundle.reference["features"].keys() == set(warm.bundle.feature_names)
+    # the export files' hashes are remembered, and the same
+    assert (tmp_path / "cache" / "digests.json").is_file()
 
     # the same config again gives the same model (the ablation does not change it; its
     # last, every-family row is that model)
@@ -76,6 +83,59 @@ def test_caches_off(exports, tmp_path, monkeypatch):
                    register=False)
     assert result.frame_cache["state"] == "off" and result.frame_cache["features"] == "off"
     assert not (tmp_path / "cache").exists()
+
+
+def test_digest_cache_follows_the_file(tmp_path, monkeypatch):
+    import json
+    import os
+
+    from fakeugc.modeling import data
+
+    real = data._hash_files
+    f = tmp_path / "posts.parquet"
+    f.write_bytes(b"first version")
+    old = 1_700_000_000_000_000_000
+    os.utime(f, ns=(old, old))
+    store = tmp_path / "digests.json"
+    cache = data.DigestCache(store)
+    first = cache.digest(f)
+    assert first == real([f])
+    cache.save()
+    assert list(json.loads(store.read_text())) == [str(f.resolve())]
+
+    hashed = []
+    monkeypatch.setattr(data, "_hash_files", lambda paths: hashed.append(paths) or real(paths))
+    # the same file (path, size, time, inode) in a new process: remembered, not read
+    assert data.DigestCache(store).digest(f) == first and hashed == []
+    # rewritten in place with the same size and a later time: read again
+    f.write_bytes(b"other version")
+    os.utime(f, ns=(old + 10**9, old + 10**9))
+    assert data.DigestCache(store).digest(f) == real([f]) != first and len(hashed) == 1
+    # another size with the very time remembered: read again
+    cache = data.DigestCache(store)
+    f.write_bytes(b"a longer first version")
+    os.utime(f, ns=(old, old))
+    assert cache.digest(f) == real([f]) and len(hashed) == 2
+    # a file written just now is not remembered (a second write in the same tick
+    # would keep its time); a deleted file's entry goes on save
+    fresh = tmp_path / "fresh.parquet"
+    fresh.write_bytes(b"x")
+    assert cache.digest(fresh) == real([fresh])
+    f.unlink()
+    cache.save()
+    assert json.loads(store.read_text()) == {}
+
+
+def test_read_brands_once_per_distinct_snapshot(exports):
+    from fakeugc.modeling.data import brand_vocabulary, export_inventory, read_brands
+
+    inv = export_inventory([exports])
+    every = read_brands(inv.sources)
+    once = read_brands(inv.sources, inv)
+    snapshots = {tuple(inv.digests[str(p)] for p in inv.files[str(s)]["brands"])
+                 for s in inv.sources}
+    assert len(every) == len(once) * len(inv.sources) / len(snapshots)
+    assert brand_vocabulary(once) == brand_vocabulary(every)
 
 
 def test_packed_frame_unpacks_to_the_same_frame():

@@ -14,6 +14,7 @@ import logging
 import os
 import pickle
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,13 +153,25 @@ def export_files(src: Path) -> dict[str, list[Path]]:
     return out
 
 
-def read_brands(sources) -> pd.DataFrame | None:
+def read_brands(sources, inventory: ExportInventory | None = None) -> pd.DataFrame | None:
     """The ``brands`` rows of every export, typed and checked by the reader's rules
-    (a brand snapshot is repeated in every night, so its key is per export)."""
+    (a brand snapshot is repeated in every night, so its key is per export).
+
+    With the exports' ``inventory``, a night whose brands files have the very bytes of
+    a night already read is skipped: the table is the same brand snapshot 176 times
+    over at a million posts (half a second of reading), and every consumer (the brand
+    vocabulary) keeps each brand once anyway."""
     from fakeugc.io.reader import finalise_dtypes, read_raw_table, validate_chunk
 
     parts = []
+    seen: set[tuple[str, ...]] = set()
     for src in sources:
+        if inventory is not None:
+            content = tuple(inventory.digests[str(p)]
+                            for p in inventory.files[str(src)].get("brands", []))
+            if content and content in seen:
+                continue
+            seen.add(content)
         got = read_raw_table(Path(src), "brands")
         if got is None:
             continue
@@ -200,6 +213,90 @@ def _hash_files(paths) -> str:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
     return h.hexdigest()
+
+
+class DigestCache:
+    """The sha256 of export files, remembered by file identity (path, size, modification
+    time in ns, inode), as git's index and DVC's state do: a retrain on the same
+    exports re-reads ~300 MB per million posts only to find the same hashes, and that
+    read is most of what a fully cached training spends outside LightGBM.
+
+    A file changed in place gets a new modification time (or size, or inode), hence a
+    new hash. A file modified within two seconds of being hashed is not remembered
+    (git's "racy" case: a second write in the same clock tick would keep the time).
+    One JSON file, replaced atomically; entries of files that no longer exist are
+    dropped on save."""
+
+    RACY_SECONDS = 2.0
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._entries: dict[str, list] = {}
+        self._dirty = False
+        try:
+            loaded = json.loads(self.path.read_text())
+            if isinstance(loaded, dict):
+                self._entries = loaded
+        except (OSError, ValueError):
+            pass
+
+    @staticmethod
+    def _identity(st: os.stat_result) -> list:
+        return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    def digest(self, path: str | Path) -> str:
+        """The same value as ``_hash_files([path])``."""
+        key = str(Path(path).resolve())
+        st = os.stat(key)
+        ident = self._identity(st)
+        got = self._entries.get(key)
+        if isinstance(got, list) and len(got) == 4 and got[:3] == ident:
+            return got[3]
+        value = _hash_files([path])
+        if time.time() - st.st_mtime_ns / 1e9 > self.RACY_SECONDS:
+            self._entries[key] = [*ident, value]
+            self._dirty = True
+        return value
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        keep = {k: v for k, v in self._entries.items() if os.path.exists(k)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp",
+                                   dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(keep, f)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self._dirty = False
+
+
+@dataclass
+class ExportInventory:
+    """Every export folder (a night), its files per contract table, and their sha256."""
+
+    sources: list[Path]
+    files: dict[str, dict[str, list[Path]]]
+    digests: dict[str, str]
+
+
+def export_inventory(paths, digest_cache: DigestCache | None = None) -> ExportInventory:
+    """Find the nights and hash their files (through ``digest_cache`` when given)."""
+    from fakeugc.io.reader import discover_exports
+
+    sources = discover_exports(paths)
+    files = {str(s): export_files(s) for s in sources}
+    digest = digest_cache.digest if digest_cache is not None else (lambda p: _hash_files([p]))
+    digests = {str(p): digest(p) for s in sources
+               for ps in files[str(s)].values() for p in ps}
+    if digest_cache is not None:
+        digest_cache.save()
+    return ExportInventory(list(sources), files, digests)
 
 
 def feature_code_fingerprint() -> str:
@@ -365,16 +462,14 @@ class NightPlan:
         return hashlib.sha256("|".join(j.key for j in self.jobs).encode()).hexdigest()
 
 
-def plan_nights(paths, tokenizer, families, pipeline=None) -> NightPlan:
-    """Find the nights, hash their files, and key each night for the cache: the key
-    covers the night's file bytes, the tokenizer (jieba user words, HMM), the families
-    and their context parameters, and :func:`feature_code_fingerprint`."""
-    from fakeugc.io.reader import discover_exports
-
-    sources = discover_exports(paths)
-    files = {str(s): export_files(s) for s in sources}
-    digests = {str(p): _hash_files([p]) for s in sources
-               for ps in files[str(s)].values() for p in ps}
+def plan_nights(paths, tokenizer, families, pipeline=None,
+                inventory: ExportInventory | None = None) -> NightPlan:
+    """Find the nights, hash their files (or take them from ``inventory``), and key
+    each night for the cache: the key covers the night's file bytes, the tokenizer
+    (jieba user words, HMM), the families and their context parameters, and
+    :func:`feature_code_fingerprint`."""
+    inventory = inventory or export_inventory(paths)
+    sources, files, digests = inventory.sources, inventory.files, inventory.digests
     setting = hashlib.sha256("|".join([
         feature_code_fingerprint(), repr(tuple(tokenizer.user_words)), repr(tokenizer.hmm),
         repr(list(families)), _context_settings(families, pipeline)]).encode()).hexdigest()
