@@ -230,3 +230,38 @@ def test_reasons_quote_the_posts_own_words(trained, exports, monkeypatch):
             else:  # lexicon matches, found in the normalised text
                 assert all(w in ready.loc[pid, "text_norm"] for w in words), (pid, s)
     assert quoted >= 10
+
+
+def test_labelled_posts_are_scored_as_the_whole_export_reader_scores_them(trained, exports,
+                                                                           monkeypatch):
+    """``evaluate`` and ``promote`` read night by night through the frame cache, keep
+    only labelled (or asked-for) posts, and read only the nights asked for; the
+    probabilities are those of the whole-export path."""
+    import numpy as np
+
+    from fakeugc.io import read_exports
+    from fakeugc.modeling.data import build_night_frames
+    from fakeugc.modeling.pyfunc import load_bundle
+    from fakeugc.modeling.scoring_eval import score_labelled
+
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", trained["uri"])
+    mlflow.set_tracking_uri(trained["uri"])
+    bundle = load_bundle("models:/e2e/1")
+    lab, prob = score_labelled(bundle, [exports], workers=1)
+
+    old = build_night_frames(read_exports([exports]), bundle.pipeline.named_steps["tokenize"],
+                             bundle.families, pipeline=bundle.pipeline).labelled
+    X = bundle.pipeline.named_steps["features"].transform(old)[bundle.feature_names]
+    expected = bundle.calibrator.predict(bundle.margin(X.astype("float64")))
+    assert lab["post_id"].tolist() == old["post_id"].tolist() and len(lab) > 100
+    np.testing.assert_array_equal(prob, expected)
+
+    nights = sorted(lab["night"].unique())[-2:]
+    ids = lab.loc[lab["night"].isin(nights), "post_id"].tolist()[::3]
+    some, p_some = score_labelled(bundle, [exports], post_ids=ids, nights=nights, workers=2)
+    assert some["post_id"].tolist() == ids
+    np.testing.assert_array_equal(p_some, prob[lab["post_id"].isin(set(ids)).to_numpy()])
+    none, p_none = score_labelled(bundle, [exports], nights=["1999-01-01"])
+    assert none.empty and len(p_none) == 0

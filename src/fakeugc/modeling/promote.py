@@ -35,14 +35,17 @@ class PromotionDecision:
         return self.__dict__.copy()
 
 
-def _heldout(client: MlflowClient, run_id: str) -> tuple[list[str], list[str]]:
+def _heldout(client: MlflowClient, run_id: str) -> tuple[list[str], list[str], list[str] | None]:
+    """The challenger's training exports, its held-out (test-window) posts and their
+    nights (``None`` for a run that did not record them)."""
     run = client.get_run(run_id)
     exports = json.loads(run.data.tags.get("exports", "[]"))
     with tempfile.TemporaryDirectory() as tmp:
         path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="heldout_posts.parquet",
                                                    dst_path=tmp)
-        ids = pd.read_parquet(path)["post_id"].tolist()
-    return exports, ids
+        held = pd.read_parquet(path)
+    nights = sorted(held["night"].astype(str).unique()) if "night" in held else None
+    return exports, held["post_id"].tolist(), nights
 
 
 def promote(name: str, cfg: PromotionConfig, force: bool = False,
@@ -63,7 +66,7 @@ def promote(name: str, cfg: PromotionConfig, force: bool = False,
         return PromotionDecision(False, champion_score=None, challenger_score=None,
                                  reason="the challenger is already champion", **base)
     mv = client.get_model_version(name, challenger)
-    held_exports, ids = _heldout(client, mv.run_id)
+    held_exports, ids, held_nights = _heldout(client, mv.run_id)
     held_exports = exports or held_exports
     missing = [e for e in held_exports if not Path(e).exists()]
     scores = {}
@@ -72,7 +75,8 @@ def promote(name: str, cfg: PromotionConfig, force: bool = False,
             if version is None:
                 continue
             bundle = load_bundle(f"models:/{name}/{version}")
-            lab, prob = score_labelled(bundle, held_exports, ids)
+            # only the held-out nights are read (a fraction of the training exports)
+            lab, prob = score_labelled(bundle, held_exports, ids, nights=held_nights)
             y = lab["label"].to_numpy(dtype=int)
             m = binary_metrics(y, prob, bundle.threshold)
             scores[label] = m[cfg.metric]

@@ -7,8 +7,16 @@ from pathlib import Path
 import mlflow
 import numpy as np
 
-from fakeugc.io import read_exports
-from fakeugc.modeling.data import build_night_frames
+from fakeugc.modeling.data import (
+    DigestCache,
+    FrameCache,
+    as_matrix,
+    export_inventory,
+    frame_cache_dir,
+    night_name,
+    plan_nights,
+    prepare_nights,
+)
 from fakeugc.modeling.evaluate import evaluation_report, save_plots, write_report
 from fakeugc.settings import get_settings
 
@@ -32,16 +40,34 @@ def resolve_model(uri: str) -> dict:
     return info
 
 
-def score_labelled(bundle, exports, post_ids=None):
-    """Labelled posts of the exports with calibrated probabilities."""
-    export = read_exports(exports)
-    nf = build_night_frames(export, bundle.pipeline.named_steps["tokenize"], bundle.families,
-                            pipeline=bundle.pipeline)
+def score_labelled(bundle, exports, post_ids=None, nights=None, workers: int = 2):
+    """Labelled posts of the exports with calibrated probabilities.
+
+    The nights are read one by one and built as training builds them, through the
+    same night-frame cache (a model evaluated on the exports it was trained on finds
+    their tokenized frames there), ``workers`` processes for the nights not cached,
+    and only the labelled posts (of ``post_ids``, when given) kept night by night.
+    ``nights`` (night names, e.g. a model's held-out nights) limits which export
+    folders are read at all."""
+    from fakeugc.io.reader import discover_exports
+
+    sources = discover_exports(exports)
+    if nights is not None:
+        wanted = {str(n) for n in nights}
+        sources = [s for s in sources if night_name(str(s)) in wanted]
+    tokenizer = bundle.pipeline.named_steps["tokenize"]
+    cache_dir = frame_cache_dir()
+    inventory = export_inventory(sources, DigestCache(cache_dir / "digests.json"))
+    plan = plan_nights(sources, tokenizer, bundle.families, bundle.pipeline, inventory)
+    nf, _lineage, _info = prepare_nights(
+        sources, tokenizer, bundle.families, bundle.pipeline, workers=workers,
+        cache=FrameCache(cache_dir), plan=plan, labelled_only=True,
+        post_ids=set(post_ids) if post_ids is not None else None)
     lab = nf.labelled
-    if post_ids is not None:
-        lab = lab[lab["post_id"].isin(set(post_ids))].reset_index(drop=True)
-    X = bundle.pipeline.named_steps["features"].transform(lab)[bundle.feature_names]
-    prob = bundle.calibrator.predict(bundle.margin(X.astype("float64")))
+    if lab.empty:
+        return lab, np.zeros(0)
+    X = as_matrix(bundle.pipeline.named_steps["features"].transform(lab)[bundle.feature_names])
+    prob = bundle.calibrator.predict(bundle.margin(X))
     return lab, np.asarray(prob)
 
 

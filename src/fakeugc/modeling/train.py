@@ -39,6 +39,7 @@ from fakeugc.modeling.data import (
     LABEL_COLUMNS,
     DigestCache,
     FrameCache,
+    as_matrix,
     brand_vocabulary,
     export_inventory,
     first_night_posts,
@@ -364,15 +365,6 @@ def _reference_histograms(X: pd.DataFrame, prob: np.ndarray, features: dict | No
     }
 
 
-def as_matrix(X: pd.DataFrame) -> pd.DataFrame:
-    """``X`` as float64 in one row-major block. LightGBM turns a frame into one array at
-    every ``Dataset`` and ``predict`` call: a frame of many blocks (one per feature
-    family) is copied each time (1.2 s per training at a million posts), one block is
-    read in place."""
-    values = np.ascontiguousarray(X.to_numpy(dtype="float64"))
-    return pd.DataFrame(values, index=X.index, columns=X.columns, copy=False)
-
-
 def _window_label(frame: pd.DataFrame) -> str:
     """The training window as ``first night .. last night`` (what drift is measured against)."""
     nights = sorted(frame["night"].astype(str).unique()) if "night" in frame else []
@@ -486,7 +478,7 @@ def train(
         cache = FrameCache(frame_cache_dir()) if cfg.frame_cache else None
         nf, export, cache_info = prepare_nights(sources, tokenizer, cfg.families, pipeline,
                                                 extra_labels, workers=cfg.workers, cache=cache,
-                                                plan=plan)
+                                                plan=plan, labelled_only=True)
         timings["read_frames_and_context"] = time.perf_counter() - t
         cache_info["state"] = ("off" if cache is None else "hit" if not cache_info["misses"]
                                else "miss" if not cache_info["hits"] else "partial")
