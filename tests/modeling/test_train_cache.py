@@ -76,6 +76,18 @@ def test_warm_runs_match_cold(exports, tmp_path, monkeypatch):
     assert other.frame_cache["state"] == "hit" and other.frame_cache["features"] == "miss"
     assert _tags(other).tags["frame_cache"] == "hit"
 
+    # a bound smaller than one run: everything but this run's own entries goes (the
+    # other feature settings' matrices), and those still hit next time
+    cache = tmp_path / "cache"
+    assert len(list(cache.glob("features-*.pkl"))) == 2
+    tiny = train([exports], _cfg(text_model_splits=2, cache_max_gib=1e-9), register=False)
+    assert tiny.frame_cache["features"] == "hit"
+    assert tiny.frame_cache["pruned"]["removed"] == 1
+    assert len(list(cache.glob("features-*.pkl"))) == 1
+    assert len(list(cache.glob("night-*.pkl"))) == 12
+    again = train([exports], _cfg(text_model_splits=2, cache_max_gib=1e-9), register=False)
+    assert again.frame_cache["features"] == "hit" and again.frame_cache["pruned"]["removed"] == 0
+
 
 def test_caches_off(exports, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKEUGC_FRAME_CACHE", str(tmp_path / "cache"))
@@ -124,6 +136,32 @@ def test_digest_cache_follows_the_file(tmp_path, monkeypatch):
     f.unlink()
     cache.save()
     assert json.loads(store.read_text()) == {}
+
+
+def test_prune_cache_removes_least_recently_used_first(tmp_path):
+    import os
+
+    from fakeugc.modeling.data import FrameCache, prune_cache
+
+    cache = FrameCache(tmp_path)
+    t0 = 1_700_000_000
+    for i, key in enumerate("abcde"):
+        cache.save(key, b"x" * 1000)
+        os.utime(cache.path(key), (t0 + i, t0 + i))  # a oldest ... e newest
+    (tmp_path / "digests.json").write_text("{}")
+    dead = tmp_path / "night-z.pkl.123.tmp"
+    dead.write_bytes(b"half")
+    os.utime(dead, (t0, t0))
+    assert cache.load("b") == b"x" * 1000  # a hit makes b the most recently used
+
+    size = cache.path("a").stat().st_size
+    got = prune_cache(tmp_path, max_bytes=3 * size, keep=[cache.path("a")])
+    left = sorted(p.name for p in tmp_path.iterdir())
+    # a is kept (this run's), c and d go (the oldest others), then e, b and a fit
+    assert left == ["digests.json", "night-a.pkl", "night-b.pkl", "night-e.pkl"]
+    assert got == {"removed": 3, "freed_bytes": 2 * size + 4, "bytes": 3 * size}
+    assert prune_cache(tmp_path, max_bytes=0)["removed"] == 0  # 0 = no limit
+    assert prune_cache(tmp_path / "nowhere", max_bytes=1)["removed"] == 0
 
 
 def test_read_brands_once_per_distinct_snapshot(exports):

@@ -100,6 +100,10 @@ class TrainConfig(_Strict):
     #: feature parameters): retraining with other LightGBM, calibration or threshold
     #: settings then skips reading and feature building
     feature_cache: bool = True
+    #: after each training run the cache folder (data/interim/frames) is trimmed to this
+    #: many GiB, least recently used entries first, never the run's own; 0 = no limit.
+    #: A million posts' frames take ~4.3 GiB, their feature matrices ~1 GiB.
+    cache_max_gib: float = Field(20.0, ge=0)
 
     @model_validator(mode="after")
     def _known_families(self):

@@ -312,22 +312,26 @@ def export_inventory(paths, digest_cache: DigestCache | None = None) -> ExportIn
 
 def feature_code_fingerprint() -> str:
     """A hash of everything that decides a night's tokenized frame besides the data:
-    the reader, the contract, the feature code, this module, the lexicons shipped with
-    the package or in ``data/external/lexicons``, jieba's dictionary, and the versions
-    of the libraries that do the work."""
+    the reader, the contract, the feature code, :func:`night_frame` (the rest of this
+    module, e.g. the caches themselves, does not change a frame, so editing it does not
+    throw away a million posts' worth of frames), the lexicons shipped with the package
+    or in ``data/external/lexicons``, jieba's dictionary, and the versions of the
+    libraries that do the work."""
     import importlib.metadata as md
+    import inspect
 
     import fakeugc
     from fakeugc.features._lexicon import default_lexicon_dir, package_lexicon_dir
 
     root = Path(fakeugc.__file__).parent
     files = sorted([*root.joinpath("features").glob("*.py"), *root.joinpath("io").glob("*.py"),
-                    root / "contract.py", Path(__file__)])
+                    root / "contract.py"])
     lex = default_lexicon_dir()
     lex_files = sorted(Path(lex).glob("*.txt")) if lex is not None else []
     pkg_lex = package_lexicon_dir()
     h = hashlib.sha256()
     h.update(f"layout={CACHE_LAYOUT}".encode())
+    h.update(inspect.getsource(night_frame).encode())
     for f in files + lex_files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
@@ -385,10 +389,13 @@ class FrameCache:
             return None
         try:
             with open(p, "rb") as f:
-                return pickle.load(f)
+                value = pickle.load(f)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             log.warning("frame cache entry %s unreadable; rebuilding", p)
             return None
+        with contextlib.suppress(OSError):
+            os.utime(p)  # its time is its last use: what :func:`prune_cache` goes by
+        return value
 
     def save(self, key: str, value) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -402,6 +409,45 @@ class FrameCache:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+
+def prune_cache(folder: str | Path, max_bytes: int, keep=()) -> dict:
+    """Trim the cache folder to ``max_bytes``, least recently used entries first.
+
+    Every change to the feature code gives every night a new key, so without a bound
+    the folder keeps one full copy of the tokenized platform per code version (~4 GB
+    per million posts). An entry's modification time is its last write or hit
+    (:meth:`FrameCache.load` touches it); entries in ``keep`` (the paths the current
+    run used) are never removed, nor is ``digests.json``. Temporary files of writers
+    that died (``*.tmp`` untouched for a day) go whatever the size."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return {"removed": 0, "freed_bytes": 0, "bytes": 0}
+    keep = {Path(k).resolve() for k in keep}
+    now = time.time()
+    entries, removed, freed = [], 0, 0
+    for p in folder.iterdir():
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        if p.suffix == ".tmp" and now - st.st_mtime > 86400:
+            with contextlib.suppress(OSError):
+                p.unlink()
+                removed, freed = removed + 1, freed + st.st_size
+        elif p.suffix == ".pkl" and p.is_file():
+            entries.append((st.st_mtime, p, st.st_size))
+    total = sum(size for _, _, size in entries)
+    for _, p, size in sorted(entries, key=lambda e: (e[0], e[1].name)):
+        if max_bytes <= 0 or total <= max_bytes:
+            break
+        if p.resolve() in keep:
+            continue
+        with contextlib.suppress(OSError):
+            p.unlink()
+            total -= size
+            removed, freed = removed + 1, freed + size
+    return {"removed": removed, "freed_bytes": freed, "bytes": total}
 
 
 @dataclass
@@ -419,15 +465,21 @@ def _init_worker(tokenizer, families, pipeline, cache_folder) -> None:
                    cache=FrameCache(cache_folder) if cache_folder else None)
 
 
-def night_frame(src, tokenizer, families, pipeline=None) -> dict:
+def night_frame(src, tokenizer, families, pipeline=None, edit_posts=None) -> dict:
     """One night read on its own and turned into its tokenized post frame with the
-    night-wide context (labels apart), as the scorer sees that night."""
+    night-wide context (labels apart), as the scorer sees that night.
+
+    ``edit_posts(posts, labels) -> posts`` rewrites the night's posts table before
+    anything is built from it (the evasion tests: what a seeding writer would change);
+    such frames are never cached."""
     from fakeugc.features._pipeline import add_context
     from fakeugc.io.reader import read_exports
 
     export = read_exports([src])
     tables = export.tables
     stats = {n: s.as_dict() for n, s in export.stats.items()}
+    if edit_posts is not None and not tables["posts"].empty:
+        tables = {**tables, "posts": edit_posts(tables["posts"], tables.get("labels"))}
     if tables["posts"].empty:
         frame = None
     else:

@@ -46,6 +46,7 @@ from fakeugc.modeling.data import (
     frame_cache_dir,
     plan_nights,
     prepare_nights,
+    prune_cache,
     read_brands,
 )
 from fakeugc.modeling.evaluate import evaluation_report, format_tables, save_plots, write_report
@@ -569,6 +570,15 @@ def train(
                             ablation, params, evals, prob_te, split_counts, timings, register,
                             cache_info)
     timings["mlflow"] = time.perf_counter() - t
+    if caching:
+        own = [FrameCache(frame_cache_dir()).path(j.key) for j in plan.jobs]
+        if fkey is not None:
+            own.append(fcache.path(fkey))
+        cache_info["pruned"] = prune_cache(frame_cache_dir(), int(cfg.cache_max_gib * 2**30),
+                                           keep=own)
+        if cache_info["pruned"]["removed"]:
+            log.info("cache trimmed to %.1f GiB: %d entries removed",
+                     cache_info["pruned"]["bytes"] / 2**30, cache_info["pruned"]["removed"])
     result.timings = timings
     result.frame_cache = cache_info
     if keep_matrices:
