@@ -237,14 +237,13 @@ def test_labelled_posts_are_scored_as_the_whole_export_reader_scores_them(traine
     """``evaluate`` and ``promote`` read night by night through the frame cache, keep
     only labelled (or asked-for) posts, and read only the nights asked for; the
     probabilities are those of the whole-export path."""
+    import mlflow
     import numpy as np
 
     from fakeugc.io import read_exports
     from fakeugc.modeling.data import build_night_frames
     from fakeugc.modeling.pyfunc import load_bundle
     from fakeugc.modeling.scoring_eval import score_labelled
-
-    import mlflow
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", trained["uri"])
     mlflow.set_tracking_uri(trained["uri"])
@@ -265,3 +264,30 @@ def test_labelled_posts_are_scored_as_the_whole_export_reader_scores_them(traine
     np.testing.assert_array_equal(p_some, prob[lab["post_id"].isin(set(ids)).to_numpy()])
     none, p_none = score_labelled(bundle, [exports], nights=["1999-01-01"])
     assert none.empty and len(p_none) == 0
+
+
+def test_evaluate_runs_the_evasion_tests(trained, exports, monkeypatch, capsys):
+    from fakeugc.modeling.evasion import EVASIONS
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", trained["uri"])
+    capsys.readouterr()
+    assert main(["evaluate", str(exports), "--model", "models:/e2e/1", "--evasion", "2",
+                 "--json"]) == 0
+    ev = json.loads(capsys.readouterr().out)["evasion"]
+    assert set(ev["evasions"]) == set(EVASIONS)
+    assert ev["nights"] == sorted(p.name.split("=", 1)[1] for p in exports.iterdir()
+                                  if p.name.startswith("export_date="))[-2:]
+    assert ev["fake_posts"] > 20 and 0 < ev["recall_before"] <= 1
+    # what the normaliser removes leaves every feature, hence every score, as it was
+    for kind in ("fullwidth", "zero_width", "spaces_inside_words"):
+        row = ev["evasions"][kind]
+        assert row["mean_logodds_change"] == 0 and row["flags_lost"] == 0, kind
+        assert row["recall"] == ev["recall_before"]
+    # the rest may move scores (emoji counts are a signal of their own, a reordered
+    # text shingles differently) but must not take the flags away
+    for kind, row in ev["evasions"].items():
+        assert row["flags_lost"] <= 0.1, kind
+    # the text table too
+    assert main(["evaluate", str(exports), "--model", "models:/e2e/1", "--evasion", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "evasion tests:" in out and "sentence_order" in out

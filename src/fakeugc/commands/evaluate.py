@@ -24,6 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="folder for evaluation.json and plots")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("--k", type=int, default=100, help="K for precision at K")
+    p.add_argument("--evasion", type=int, nargs="?", const=3, default=None, metavar="NIGHTS",
+                   help="also run the evasion tests (full-width, zero-width, emoji or spaces "
+                        "inside words, traditional characters, sentence order, all combined) "
+                        "on the fake posts of the last NIGHTS nights (default 3): recall "
+                        "before and after each")
     p.set_defaults(run=run)
 
 
@@ -31,10 +36,15 @@ def run(args) -> int:
     from fakeugc.modeling.evaluate import format_tables, to_json
     from fakeugc.modeling.scoring_eval import evaluate_model
 
-    report = evaluate_model(args.model, args.exports, out=args.out, k=args.k)
+    report = evaluate_model(args.model, args.exports, out=args.out, k=args.k,
+                            evasion_nights=args.evasion)
     if args.json:
         sys.stdout.write(to_json(report) + "\n")
     else:
         sys.stdout.write(f"model {report['model']['uri']} (version {report['model']['version']})\n")
         sys.stdout.write(format_tables(report) + "\n")
+        if "evasion" in report:
+            from fakeugc.modeling.evasion import format_evasion
+
+            sys.stdout.write("\n" + format_evasion(report["evasion"]) + "\n")
     return 0

@@ -72,7 +72,10 @@ def score_labelled(bundle, exports, post_ids=None, nights=None, workers: int = 2
 
 
 def evaluate_model(uri: str, exports, out: Path | None = None, k: int = 100,
-                   post_ids=None) -> dict:
+                   post_ids=None, evasion_nights: int | None = None) -> dict:
+    """Evaluate model ``uri`` on the labelled posts of ``exports``; with
+    ``evasion_nights``, also the evasion tests (:mod:`fakeugc.modeling.evasion`) on the
+    last that many nights."""
     from fakeugc.modeling.pyfunc import load_bundle
 
     info = resolve_model(uri)
@@ -82,6 +85,11 @@ def evaluate_model(uri: str, exports, out: Path | None = None, k: int = 100,
         raise ValueError("the exports have no labelled posts to evaluate on")
     report = evaluation_report(lab, prob, bundle.threshold, k)
     report["model"] = info
+    if evasion_nights:
+        from fakeugc.modeling.evasion import evasion_report
+
+        last = sorted(lab["night"].astype(str).unique())[-evasion_nights:]
+        report["evasion"] = evasion_report(bundle, exports, nights=last)
     if out is not None:
         write_report(report, Path(out))
         save_plots(lab, prob, bundle.threshold, Path(out) / "plots")
