@@ -110,3 +110,52 @@ def test_bucket_counts_add_up_over_batches():
     assert D.psi_from_counts(ref, np.zeros_like(total)) is None
     with pytest.raises(ValueError):
         D.psi_from_counts(ref, [1, 2])
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 400), cuts=st.integers(1, 9))
+def test_the_label_free_estimate_does_not_depend_on_the_buckets(seed, n, cuts):
+    """Summed bucket by bucket (and merged across processes or Spark partitions) in any
+    cut, the estimate is the same, and it is what the probabilities say directly."""
+    from fakeugc.scoring.drift import DriftCounts
+
+    rng = np.random.default_rng(seed)
+    p = rng.beta(0.4, 2.0, n)
+    p[rng.random(n) < 0.05] = np.nan  # a post that failed to score counts nowhere
+    flagged = np.nan_to_num(p) >= 0.5
+    whole = DriftCounts(None)
+    whole.add(None, p, flagged)
+    parts = DriftCounts(None)
+    for idx in np.array_split(rng.permutation(n), cuts):
+        part = DriftCounts(None)
+        part.add(None, p[idx], flagged[idx])
+        parts.merge(DriftCounts.from_dict(None, json.loads(json.dumps(part.to_dict()))))
+    assert parts.estimate() == whole.estimate()
+    est = whole.estimate()
+    ok = np.isfinite(p)
+    if not ok.any():
+        assert est is None
+        return
+    assert est["posts"] == ok.sum() and est["flagged"] == flagged.sum()
+    assert est["expected_fake_posts"] == pytest.approx(p[ok].sum(), abs=1e-3)
+    if flagged.any():
+        assert est["expected_precision"] == pytest.approx(p[flagged].mean(), abs=1e-6)
+        assert est["expected_recall"] == pytest.approx(p[flagged].sum() / p[ok].sum(), abs=1e-6)
+    else:
+        assert est["expected_precision"] is None
+
+
+def test_calibrated_scores_estimate_the_precision_they_will_get():
+    """With labels drawn from calibrated probabilities, the estimate lands near the
+    precision and recall the verdicts then give."""
+    from fakeugc.scoring.drift import DriftCounts
+
+    rng = np.random.default_rng(7)
+    p = rng.beta(0.3, 3.0, 200_000)
+    y = rng.random(p.size) < p
+    flagged = p >= 0.6
+    d = DriftCounts(None)
+    d.add(None, p, flagged)
+    est = d.estimate()
+    assert est["expected_precision"] == pytest.approx(y[flagged].mean(), abs=0.01)
+    assert est["expected_recall"] == pytest.approx(flagged[y].mean(), abs=0.01)

@@ -299,3 +299,30 @@ def _text_of(page: str, testid: str, nth: int) -> str:
     p = _TextOf(testid, nth)
     p.feed(page)
     return "".join(p.text)
+
+
+@pytest.mark.parametrize("score_psi, words", [(0.02, "can be trusted"), (0.4, "is a guess"),
+                                             (None, "assumes the calibration holds")])
+def test_the_drift_panel_shows_the_label_free_estimate(tmp_path, score_psi, words):
+    from report_fixtures import DRIFT
+
+    drift = json.loads(json.dumps(DRIFT))
+    if score_psi is None:
+        drift["psi"].pop("score")
+    else:
+        drift["psi"]["score"] = score_psi
+    drift["estimate"] = {"posts": 12000, "flagged": 180, "expected_fake_posts": 950.4,
+                         "expected_fake_flagged": 163.8, "expected_precision": 0.91,
+                         "expected_recall": 0.1723}
+    night = build_nights(tmp_path / "scores", drift=drift)
+    render_report(night, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert re.search(r'data-testid="estimate-precision">91%<', page)
+    assert re.search(r'data-testid="estimate-recall">17%<', page)
+    assert re.search(r'data-testid="estimate-flagged">180<', page)
+    assert "~950 fake posts" in page and "12,000" in page and words in page
+    # a drift.json without an estimate (an older scorer) shows no such paragraph
+    del drift["estimate"]
+    old = build_nights(tmp_path / "old", drift=drift)
+    render_report(old, tmp_path / "o.html")
+    assert 'data-testid="estimate"' not in (tmp_path / "o.html").read_text(encoding="utf-8")

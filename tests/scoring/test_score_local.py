@@ -120,6 +120,12 @@ def test_output_columns_stamps_and_manifest(tmp_path, bundle):
     drift = json.loads((out / "drift.json").read_text())
     assert "score" in drift["psi"] and "content" in drift["psi"]
     assert set(drift["features"]) == set(bundle.feature_names)
+    # the label-free estimate: what the calibrated probabilities expect of the flags
+    est = drift["estimate"]
+    assert est["posts"] == len(s) and est["flagged"] == len(fl)
+    assert est["expected_precision"] == pytest.approx(fl["probability"].mean(), abs=1e-6)
+    assert est["expected_recall"] == pytest.approx(
+        fl["probability"].sum() / s["probability"].sum(), abs=1e-6)
 
 
 def test_chunk_size_does_not_change_the_output(tmp_path, ctx_bundle):

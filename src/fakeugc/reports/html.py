@@ -282,8 +282,10 @@ def _drift(night: Night) -> tuple[str, str]:
     if not d or not isinstance(d.get("psi"), dict) or not d["psi"]:
         h.append(
             '<p class="muted" data-testid="drift-missing">No drift figures for this night '
-            "(no drift.json in the scores folder).</p></section>"
+            "(no drift.json in the scores folder).</p>"
         )
+        h.append(_estimate(d or {}, "n/a"))
+        h.append("</section>")
         return "".join(h), ""
     warn = _float(d.get("threshold_warn"), D.WARN)
     alarm = _float(d.get("threshold_alarm"), D.ALARM)
@@ -338,8 +340,44 @@ def _drift(night: Night) -> tuple[str, str]:
         )
     else:
         h.append('<p class="ok-msg">Every family is stable against the training window.</p>')
+    score_level = next((lv for n, _, lv in items if n == "score"), "n/a")
+    h.append(_estimate(d, score_level))
     h.append("</section>")
     return "".join(h), banner
+
+
+def _estimate(d: dict, score_level: str) -> str:
+    """The label-free estimate of tonight's precision and recall (``drift.json``'s
+    ``estimate``): what the calibrated probabilities expect the verdicts to be."""
+    e = d.get("estimate")
+    if not isinstance(e, dict):
+        return ""
+
+    def share(key: str) -> str:
+        v = _float(e.get(key), float("nan"))
+        return f"{v:.0%}" if math.isfinite(v) else "n/a"
+
+    def count(key: str) -> str:
+        v = _float(e.get(key), float("nan"))
+        return f"{v:,.0f}" if math.isfinite(v) else "n/a"
+
+    trust = {
+        "ok": "The score is stable against the training window, so the estimate can be "
+              "trusted about as far as the calibration was on the test window.",
+        "warn": "The score has shifted: read the estimate as a rough guide.",
+        "alarm": "The score has moved away from the training window: the estimate is a "
+                 "guess until tonight's verdicts come in.",
+    }.get(score_level, "No score drift figure: the estimate assumes the calibration holds.")
+    return (
+        '<div data-testid="estimate"><h3>Before any verdict: what the scores expect</h3>'
+        f'<p>Of tonight\'s <b data-testid="estimate-flagged">{count("flagged")}</b> flagged '
+        f'posts, about <b data-testid="estimate-precision">{share("expected_precision")}</b> '
+        f"should be confirmed as fake by review, and the flags should catch about "
+        f'<b data-testid="estimate-recall">{share("expected_recall")}</b> of the '
+        f"~{count('expected_fake_posts')} fake posts the scores expect among tonight's "
+        f"{count('posts')}. These are expectations from the calibrated probabilities, not "
+        f"measurements. {esc(trust)}</p></div>"
+    )
 
 
 def _float(v, default: float) -> float:

@@ -520,7 +520,8 @@ def score_bucket(tables: Mapping[str, pd.DataFrame | None], context: pd.DataFram
         raise AssertionError("bundle.score changed the order of the posts")
     if drift is not None:
         X = tap.X[bundle.feature_names].astype("float64") if tap.X is not None else None
-        drift.add(X, scores["probability"].to_numpy(dtype="float64"))
+        drift.add(X, scores["probability"].to_numpy(dtype="float64"),
+                  scores["flagged"].to_numpy(dtype=bool))
     flagged = scores["flagged"].to_numpy(dtype=bool)
     flagged_rows = np.flatnonzero(flagged)
     curve = [None] * len(frame)

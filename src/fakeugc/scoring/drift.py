@@ -20,6 +20,15 @@ def _counts(reference: Mapping, values: np.ndarray) -> np.ndarray:
     return D._bucket_counts(list(reference["edges"]), np.asarray(values, dtype="float64").ravel())
 
 
+#: probabilities are summed as integers of this many units, so the sums (hence the
+#: estimate) do not depend on how the night was cut into buckets or partitions
+_UNITS = 10**9
+
+
+def _units(p: np.ndarray) -> int:
+    return int(np.rint(np.clip(p, 0.0, 1.0) * _UNITS).astype(np.int64).sum())
+
+
 def _psi(reference: Mapping, counts: np.ndarray) -> float | None:
     n = counts.sum()
     if n == 0:
@@ -35,8 +44,18 @@ class DriftCounts:
         self.reference = dict(reference or {})
         self.features: dict[str, np.ndarray] = {}
         self.score: np.ndarray | None = None
+        #: posts, flagged posts, and the sums of the probabilities of all and of the
+        #: flagged posts (in :data:`_UNITS`): the label-free estimate of :meth:`payload`
+        self.sums = [0, 0, 0, 0]
 
-    def add(self, X: pd.DataFrame | None, probability: np.ndarray) -> None:
+    def add(self, X: pd.DataFrame | None, probability: np.ndarray,
+            flagged: np.ndarray | None = None) -> None:
+        p = np.asarray(probability, dtype="float64")
+        ok = np.isfinite(p)
+        if flagged is not None:
+            f = np.asarray(flagged, dtype=bool) & ok
+            self.sums = [a + b for a, b in zip(self.sums, (
+                int(ok.sum()), int(f.sum()), _units(p[ok]), _units(p[f])), strict=True)]
         ref_f = self.reference.get("features") or {}
         if X is not None:
             for name, ref in ref_f.items():
@@ -53,17 +72,40 @@ class DriftCounts:
             self.features[k] = self.features.get(k, 0) + v
         if other.score is not None:
             self.score = other.score if self.score is None else self.score + other.score
+        self.sums = [a + b for a, b in zip(self.sums, other.sums, strict=True)]
 
     def to_dict(self) -> dict:
         return {"features": {k: v.tolist() for k, v in self.features.items()},
-                "score": None if self.score is None else self.score.tolist()}
+                "score": None if self.score is None else self.score.tolist(),
+                "sums": list(self.sums)}
 
     @classmethod
     def from_dict(cls, reference: Mapping | None, d: Mapping) -> DriftCounts:
         out = cls(reference)
         out.features = {k: np.asarray(v, dtype="int64") for k, v in d.get("features", {}).items()}
         out.score = None if d.get("score") is None else np.asarray(d["score"], dtype="int64")
+        out.sums = [int(v) for v in d.get("sums", [0, 0, 0, 0])]
         return out
+
+    def estimate(self) -> dict | None:
+        """Tonight's precision and recall as the calibrated probabilities expect them,
+        before any verdict exists (confidence-based performance estimation): a flagged
+        post with probability p is confirmed with chance p, so the expected precision is
+        the mean probability of the flagged posts, and the expected recall the flagged
+        posts' share of the probability mass. It holds while the calibration does: a
+        moved score (see the PSI) makes it a guess, and the verdicts that arrive later
+        are the check."""
+        n, nf, sp, spf = self.sums
+        if n == 0:
+            return None
+        return {
+            "posts": n,
+            "flagged": nf,
+            "expected_fake_posts": round(sp / _UNITS, 3),
+            "expected_fake_flagged": round(spf / _UNITS, 3),
+            "expected_precision": round(spf / _UNITS / nf, 6) if nf else None,
+            "expected_recall": round(spf / sp, 6) if sp else None,
+        }
 
     def payload(self, reference_window: str = "") -> dict:
         """``drift.json``: PSI per signal family (mean over its features) and for the
@@ -90,4 +132,7 @@ class DriftCounts:
             f: round(float(np.max(v)), 6) for f, v in sorted(by_family.items())}
         if not self.reference:
             out["note"] = "the model carries no training-window histograms"
+        est = self.estimate()
+        if est is not None:
+            out["estimate"] = est
         return out
