@@ -371,12 +371,10 @@ def _estimate(d: dict, score_level: str) -> str:
     return (
         '<div data-testid="estimate"><h3>Before any verdict: what the scores expect</h3>'
         f'<p>Of tonight\'s <b data-testid="estimate-flagged">{count("flagged")}</b> flagged '
-        f'posts, about <b data-testid="estimate-precision">{share("expected_precision")}</b> '
-        f"should be confirmed as fake by review, and the flags should catch about "
-        f'<b data-testid="estimate-recall">{share("expected_recall")}</b> of the '
-        f"~{count('expected_fake_posts')} fake posts the scores expect among tonight's "
-        f"{count('posts')}. These are expectations from the calibrated probabilities, not "
-        f"measurements. {esc(trust)}</p></div>"
+        f'posts (of {count("posts")} scored), about '
+        f'<b data-testid="estimate-precision">{share("expected_precision")}</b> should be '
+        f"confirmed as fake by review: the mean of their calibrated probabilities, an "
+        f"expectation, not a measurement. {esc(trust)}</p></div>"
     )
 
 
