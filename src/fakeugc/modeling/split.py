@@ -10,7 +10,11 @@ every later window is later in time.
 
 A group is one account, joined with others only through a near-duplicate
 cluster that reaches more than one time window (a cluster inside one window
-cannot put the same text on both sides of a time cut). Joining accounts through
+cannot put the same text on both sides of a time cut). A night's context finds
+the clusters of that night only, so a campaign posting on both sides of the cut
+between the training window and the later ones would still straddle it:
+``boundary_clusters`` clusters the posts on both sides of that cut together, and
+its clusters join accounts too. Joining accounts through
 *every* cluster, as the first version did, chains a paid intermediary's whole
 roster, and every campaign it ever ran, into one group: all of its posts then
 land on one side, and a test window drawn from the other side holds only the
@@ -53,23 +57,29 @@ class _UnionFind:
 
 
 def account_groups(frame: pd.DataFrame, cluster_column: str = "ctx_coordination_cluster_id",
-                   window: np.ndarray | None = None):
+                   window: np.ndarray | None = None, extra_clusters=None):
     """A group id per post: its account, joined with the accounts of every cluster it
     shares. With ``window`` (each row's time window), only clusters whose posts fall
-    in more than one window join accounts (see the module docstring)."""
+    in more than one window join accounts (see the module docstring).
+    ``extra_clusters`` (one cluster id or None per row) are a second set of clusters,
+    treated the same way."""
     uf = _UnionFind()
     accounts = frame["account_id"].astype(str).to_numpy()
     for a in accounts:
         uf.find("a:" + a)
+    sets = []
     if cluster_column in frame.columns:
-        clusters = frame[cluster_column].to_numpy()
+        sets.append(("c:", frame[cluster_column].to_numpy()))
+    if extra_clusters is not None:
+        sets.append(("x:", np.asarray(extra_clusters, dtype=object)))
+    for prefix, clusters in sets:
         joining = np.array([isinstance(c, str) and bool(c) for c in clusters], dtype=bool)
         if window is not None and joining.any():
             spans = (pd.DataFrame({"c": clusters[joining], "w": np.asarray(window)[joining]})
                      .groupby("c")["w"].nunique())
             joining[joining] = spans.reindex(clusters[joining]).to_numpy() > 1
         for a, c in zip(accounts[joining], clusters[joining], strict=True):
-            uf.union("a:" + a, "c:" + c)
+            uf.union("a:" + a, prefix + c)
     return np.array([uf.find("a:" + a) for a in accounts], dtype=object)
 
 
@@ -97,11 +107,32 @@ def time_windows(days: pd.Series, cfg: SplitConfig) -> np.ndarray:
     return days.map(day_window).to_numpy()
 
 
-def assign_split(frame: pd.DataFrame, cfg: SplitConfig, seed: int) -> pd.Series:
-    """``train``/``valid``/``calibration``/``test`` or ``unused`` for every row."""
+def near_the_cut(day: pd.Series, window: np.ndarray, days: float) -> np.ndarray:
+    """Rows within ``days`` days of the cut between the training window and the later
+    ones (the first day that is not training)."""
+    later = window != "train"
+    if not later.any() or later.all():
+        return np.zeros(len(day), dtype=bool)
+    cut = day[later].min()
+    gap = (day - cut).abs() / pd.Timedelta(days=1)
+    return (gap <= days).to_numpy()
+
+
+def assign_split(frame: pd.DataFrame, cfg: SplitConfig, seed: int,
+                 boundary_clusters=None) -> pd.Series:
+    """``train``/``valid``/``calibration``/``test`` or ``unused`` for every row.
+
+    ``boundary_clusters(rows) -> cluster id or None per row`` clusters the rows near
+    the training cut together (across nights); see the module docstring."""
     day = frame["published_at"].dt.tz_convert("Asia/Shanghai").dt.normalize()
     window = time_windows(day, cfg)
-    groups = account_groups(frame, window=window)
+    extra = None
+    if boundary_clusters is not None:
+        near = near_the_cut(day, window, boundary_clusters.days)
+        extra = np.full(len(frame), None, dtype=object)
+        if near.sum() > 1:
+            extra[near] = np.asarray(boundary_clusters(frame.loc[near]), dtype=object)
+    groups = account_groups(frame, window=window, extra_clusters=extra)
     eval_group = np.array([_unit_hash(g, seed) < cfg.eval_group_share for g in groups])
     split = np.where(window == "train", np.where(eval_group, "unused", "train"),
                      np.where(eval_group, window, "unused"))

@@ -348,6 +348,36 @@ def features_cache_key(plan, cfg: TrainConfig, pipeline, extra_labels) -> str:
     return h.hexdigest()[:32]
 
 
+class BoundaryClusters:
+    """Near-duplicate clusters of the posts on both sides of the training cut, found
+    together (a night's context only sees its own night): what
+    :func:`~fakeugc.modeling.split.assign_split` joins accounts through, so that no
+    campaign's paraphrases are trained on and evaluated on. Uses the pipeline's own
+    coordination settings; ``days`` is their window."""
+
+    def __init__(self, pipeline, days: float):
+        self.pipeline = pipeline
+        self.days = float(days)
+
+    @classmethod
+    def of(cls, pipeline, families) -> BoundaryClusters | None:
+        if "coordination" not in families:
+            return None
+        from fakeugc.features._pipeline import _step_params
+
+        return cls(pipeline, _step_params(pipeline, "coordination").get("window_days", 7.0))
+
+    def __call__(self, rows: pd.DataFrame) -> np.ndarray:
+        from fakeugc.features._coordination import C_CLUSTER_ID
+        from fakeugc.features._pipeline import context_from_keys, context_keys
+
+        ctx = context_from_keys(context_keys(rows, ["coordination"], self.pipeline),
+                                self.pipeline)
+        if C_CLUSTER_ID not in ctx:
+            return np.full(len(rows), None, dtype=object)
+        return ctx[C_CLUSTER_ID].reindex(rows["post_id"].to_numpy()).to_numpy(dtype=object)
+
+
 def feature_reference_histograms(X: pd.DataFrame) -> dict:
     """Each feature's training-window histogram (what drift is measured against). It
     depends on the training matrix only, so the feature cache keeps it."""
@@ -487,7 +517,11 @@ def train(
         del nf  # the labelled posts are all training needs from here on
         if lab.empty or lab["label"].nunique() < 2:
             raise ValueError("training needs labelled posts of both classes")
-        lab["split_window"] = assign_split(lab, cfg.split, cfg.seed).to_numpy()
+        t = time.perf_counter()
+        lab["split_window"] = assign_split(lab, cfg.split, cfg.seed,
+                                           BoundaryClusters.of(pipeline, cfg.families)
+                                           ).to_numpy()
+        timings["split"] = time.perf_counter() - t
     cache_info["features"] = "off" if fcache is None else "hit" if hit is not None else "miss"
     if hit is None:
         masks = window_masks(lab)
