@@ -260,3 +260,50 @@ def test_top_terms_of_a_batch_equal_the_row_by_row_reading(seed, towards, n):
     assert [[g for g, _ in r] for r in batch] == [[g for g, _ in r] for r in loop]
     for rb, rl in zip(batch, loop, strict=True):
         np.testing.assert_allclose([v for _, v in rb], [v for _, v in rl], rtol=1e-12)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 5), st.booleans(), st.booleans())
+def test_fits_in_worker_processes_equal_the_fits_in_process(seed, n_splits, groups, unlabelled):
+    """fit_transform's all-rows and fold models fitted in forked workers give the same
+    bytes as fitted one after the other in process (scores, model, pickled estimator)."""
+    from fakeugc.features import _text_model
+
+    X, y = synthetic(40, seed=seed % 11)
+    y = y.astype(float)
+    if unlabelled:
+        y[::7] = np.nan
+    if not groups:
+        X = X.drop(columns="account_id")
+    got = {}
+    for workers in (1, 2):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_text_model, "FIT_WORKERS", workers)
+            mp.setattr(_text_model, "PARALLEL_MIN_ROWS", 0)
+            m = TextModelScore(n_splits=n_splits, random_state=seed)
+            got[workers] = (m.fit_transform(X, y).to_numpy().tobytes(), m)
+    (a, m1), (b, m2) = got[1], got[2]
+    assert a == b
+    assert m1.folds_ == m2.folds_ == n_splits
+    assert m1.oof_.tobytes() == m2.oof_.tobytes()
+    # the all-rows model came back from a worker: every fitted attribute the same
+    a, b = vars(m1.model_), vars(m2.model_)
+    assert a.keys() == b.keys()
+    for k in a:
+        if isinstance(a[k], np.ndarray):
+            assert (a[k].dtype, a[k].shape, a[k].tobytes()) == \
+                (b[k].dtype, b[k].shape, b[k].tobytes()), k
+        else:
+            assert a[k] == b[k], k
+    Xt, _ = synthetic(10, seed=seed % 11 + 20)
+    assert m1.transform(Xt).to_numpy().tobytes() == m2.transform(Xt).to_numpy().tobytes()
+
+
+def test_run_fits_keeps_job_order_in_workers():
+    from fakeugc.features._text_model import run_fits
+
+    jobs = [lambda i=i: (i, np.arange(i)) for i in range(5)]
+    for workers in (1, 2):
+        out = run_fits(jobs, workers)
+        assert [o[0] for o in out] == list(range(5))
+        assert all(np.array_equal(o[1], np.arange(i)) for i, o in enumerate(out))

@@ -29,6 +29,10 @@ of one post that pushed its score most by hashing that post's own n-grams.
 
 from __future__ import annotations
 
+import functools
+import gc
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from itertools import chain
 
 import numpy as np
@@ -176,6 +180,43 @@ def group_folds(groups: np.ndarray, y: np.ndarray, n_splits: int, random_state: 
     fold = fold_of_group[inverse]
     for k in range(n_splits):
         yield np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+
+
+#: processes fitting the text model's folds in ``fit_transform`` (the all-rows model and
+#: the fold models are independent fits of single-threaded liblinear); 1 = in process
+FIT_WORKERS = 2
+#: fewer labelled rows than this are fitted in process (a fork costs more than it saves)
+PARALLEL_MIN_ROWS = 20_000
+
+# the fits of one fit_transform, read by the forked workers (set only around the pool)
+_FORK_JOBS = None
+
+
+def _run_forked(i: int):
+    return _FORK_JOBS[i]()
+
+
+def run_fits(jobs: list, workers: int):
+    """``[job() for job in jobs]``, in up to ``workers`` forked processes when there is more
+    than one job and ``fork`` exists (liblinear's random generator is global to a
+    process, so threads would mix the fits' draws: processes keep each fit exactly what
+    it is in process). The workers inherit the jobs' data rather than receiving a copy;
+    the parent's objects are frozen out of the collector meanwhile, so the workers do
+    not copy their memory pages by collecting them. Results come back in job order."""
+    global _FORK_JOBS
+    if workers < 2 or len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [job() for job in jobs]
+    frozen = gc.get_freeze_count() > 0
+    _FORK_JOBS = jobs
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_run_forked, range(len(jobs))))
+    finally:
+        _FORK_JOBS = None
+        if not frozen:
+            gc.unfreeze()
 
 
 class _NgramAnalyzer:
@@ -383,15 +424,27 @@ class TextModelScore(TransformerMixin, BaseEstimator):
             return self.oof_
         idx_known = np.flatnonzero(known)
         weight = self._weights(X, labels)
-        self.model_ = self._make_model().fit(self.tfidf_.transform(counts[idx_known]), yk,
-                                             sample_weight=weight[idx_known])
-        if oof:
-            self.oof_ = self._out_of_fold(counts, labels, known, empty, self._groups(X), weight)
+
+        def fit_all():
+            return self._make_model().fit(self.tfidf_.transform(counts[idx_known]), yk,
+                                          sample_weight=weight[idx_known])
+
+        splits = self._splits(labels, known, self._groups(X)) if oof else None
+        if not splits:  # no out-of-fold scores asked for, or too few groups or positives
+            self.model_ = fit_all()
+            return self.oof_
+        # the all-rows model and the fold models are independent fits: one batch of jobs
+        folds = [functools.partial(self._fold_scores, counts, yk, idx_known, empty, weight,
+                                   tr, te) for tr, te in splits]
+        workers = FIT_WORKERS if len(idx_known) >= PARALLEL_MIN_ROWS else 1
+        model, *scores = run_fits([fit_all, *folds], workers)
+        self.model_ = model
+        self.oof_ = self._out_of_fold(counts, known, empty, splits, scores)
         return self.oof_
 
-    def _out_of_fold(self, counts, labels, known, empty, groups, weight) -> np.ndarray:
-        n = len(labels)
-        out = np.full(n, np.nan)
+    def _splits(self, labels, known, groups) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The folds' (train, test) positions among the labelled rows; empty when there
+        are too few groups or positives for two folds."""
         idx = np.flatnonzero(known)
         yk = labels[idx].astype(int)
         min_class = np.bincount(yk).min()
@@ -399,29 +452,39 @@ class TextModelScore(TransformerMixin, BaseEstimator):
             gk = groups[idx]
             n_splits = min(self.n_splits, len(np.unique(gk)), int(min_class))
             if n_splits < 2:
-                return out
-            splits = group_folds(gk, yk, n_splits, self.random_state)
-        else:
-            n_splits = min(self.n_splits, int(min_class))
-            if n_splits < 2:
-                return out
-            splitter = StratifiedKFold(n_splits=n_splits, shuffle=True,
-                                       random_state=self.random_state)
-            splits = splitter.split(idx, yk)
-        for tr, te in splits:
-            ytr = yk[tr]
-            if len(np.unique(ytr)) < 2:
-                continue
-            tfidf = TfidfTransformer(sublinear_tf=True).fit(counts[idx[tr]])
-            model = self._make_model().fit(tfidf.transform(counts[idx[tr]]), ytr,
-                                           sample_weight=weight[idx[tr]])
-            rows = idx[te]
-            out[rows] = self._score(model, tfidf, counts[rows], empty[rows])
+                return []
+            return list(group_folds(gk, yk, n_splits, self.random_state))
+        n_splits = min(self.n_splits, int(min_class))
+        if n_splits < 2:
+            return []
+        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True,
+                                   random_state=self.random_state)
+        return list(splitter.split(idx, yk))
+
+    def _fold_scores(self, counts, yk, idx, empty, weight, tr, te) -> np.ndarray | None:
+        """Scores of one fold's test rows by the model fitted on its other rows (None when
+        those rows have one class)."""
+        ytr = yk[tr]
+        if len(np.unique(ytr)) < 2:
+            return None
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(counts[idx[tr]])
+        model = self._make_model().fit(tfidf.transform(counts[idx[tr]]), ytr,
+                                       sample_weight=weight[idx[tr]])
+        rows = idx[te]
+        return self._score(model, tfidf, counts[rows], empty[rows])
+
+    def _out_of_fold(self, counts, known, empty, splits, scores) -> np.ndarray:
+        """The out-of-fold scores of every row from the folds' test-row ``scores``."""
+        out = np.full(len(known), np.nan)
+        idx = np.flatnonzero(known)
+        for (_, te), score in zip(splits, scores, strict=True):
+            if score is not None:
+                out[idx[te]] = score
         # unlabelled training rows (y NaN) get the all-data model's score
         rest = np.flatnonzero(~known)
         if len(rest):
             out[rest] = self._score(self.model_, self.tfidf_, counts[rest], empty[rest])
-        self.folds_ = n_splits
+        self.folds_ = len(splits)
         return out
 
     # -- transform -----------------------------------------------------------------
