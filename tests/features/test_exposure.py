@@ -354,6 +354,38 @@ def test_random_curves_never_raise(make_frame, t0, curves, hour):
     assert ((seen <= 72) | np.isnan(seen)).all()
 
 
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    curves=st.lists(
+        st.fixed_dictionaries({}, optional={"impressions": curve, "likes": curve,
+                                            "comments": curve, "shares": curve}),
+        min_size=1, max_size=8,
+    ),
+    hours=st.lists(st.integers(0, 23), min_size=8, max_size=8),
+    followers=st.lists(st.sampled_from([None, 0, 50, 500, 5_000, 50_000, 500_000]),
+                       min_size=3, max_size=3),
+)
+def test_fit_transform_equals_fit_then_transform(make_frame, t0, curves, hours, followers):
+    """fit_transform reads the curves once; the features are those of fit, then transform
+    (same bytes)."""
+    posts = [{"post_id": f"r{i}", "account_id": f"a{i % 3}", "published_at": t0 + hours[i] * H}
+             for i in range(len(curves))]
+    # an account without a follower count has no followers key
+    accounts = [{"account_id": f"a{i}", **({} if f is None else {"followers": f})}
+                for i, f in enumerate(followers)]
+    cmap = {f"r{i}": c for i, c in enumerate(curves) if c}
+    frame = make_frame(posts, accounts, cmap if cmap else None)
+    one_pass = ExposureFeatures(min_peer_posts=2)
+    got = one_pass.fit_transform(frame)
+    two = ExposureFeatures(min_peer_posts=2).fit(frame)
+    want = two.transform(frame)
+    assert list(got.columns) == list(want.columns)
+    assert got.index.equals(want.index)
+    assert got.to_numpy().tobytes() == want.to_numpy().tobytes()
+    assert pickle.dumps(one_pass) == pickle.dumps(two)
+
+
 # --------------------------------------------------------------------------- benchmark
 
 

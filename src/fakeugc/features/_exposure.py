@@ -680,7 +680,14 @@ class ExposureFeatures(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y=None):
+        return self._fit(X, _Curves(X))
+
+    def fit_transform(self, X: pd.DataFrame, y=None, **fit_params) -> pd.DataFrame:
+        """``fit(X).transform(X)``, reading the frame's curves once."""
         c = _Curves(X)
+        return self._fit(X, c)._transform(X, c)
+
+    def _fit(self, X: pd.DataFrame, c: _Curves):
         buckets = _bucket(X, self.follower_buckets)
         nb = len(self.follower_buckets) + 2
         self.n_buckets_ = nb
@@ -724,8 +731,10 @@ class ExposureFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self, "cum_median_")
+        return self._transform(X, _Curves(X))
+
+    def _transform(self, X: pd.DataFrame, c: _Curves) -> pd.DataFrame:
         n = len(X)
-        c = _Curves(X)
         out: dict[str, np.ndarray] = {}
         out[F_HOURS_SEEN] = c.hours_seen
 
