@@ -74,3 +74,20 @@ def test_only_the_fake_posts_text_is_rewritten():
     assert evade_fake_posts(posts, None, "fullwidth") is posts
     full = evade_fake_posts(posts, labels, "fullwidth")
     assert full["body"].iloc[0] == "姐妹们真的绝绝子，ＹＹＤＳ闭眼入！用了一周皮肤变好了"
+
+
+_cjk = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+               .filter(_simplified), min_size=1, max_size=6)
+
+
+@pytest.mark.parametrize("kind", ["zero_width", "emoji_inside_words", "fullwidth"])
+@settings(max_examples=100, deadline=None)
+@given(body=_cjk, tags=st.lists(st.tuples(_cjk, st.booleans()), min_size=1, max_size=4),
+       seed=st.integers(0, 3))
+def test_hashtags_survive_character_level_evasions(kind, body, tags, seed):
+    """A campaign's hashtag set is one of its coordination signals: a zero-width space
+    or an emoji inside a tag or its [话题] suffix must not make it another set."""
+    from fakeugc.features._coordination import extract_hashtags
+
+    text = body + " " + " ".join(f"#{t}{'[话题]' if s else ''}#" for t, s in tags)
+    assert extract_hashtags(evade_text(text, kind, seed, "k")) == extract_hashtags(text)

@@ -60,7 +60,7 @@ from fakeugc.features._minhash import (
     window_counts,
     window_pair_blocks,
 )
-from fakeugc.features._text import Segmenter, nfkc, normalise_text, post_text
+from fakeugc.features._text import _INVISIBLE, Segmenter, nfkc, normalise_text, post_text
 
 __all__ = [
     "CTX_COLUMNS",
@@ -300,6 +300,9 @@ def extract_hashtags(text: str | None) -> list[str]:
     # normalised (NFKC of a whole post costs more than the rest of this function; a
     # "#" composes with nothing before it, so the cut does not change the result).
     s = nfkc(text[min(starts):])
+    # zero-width characters inside a tag or its [话题] suffix would make another tag
+    # of the same words (an evasion, docs/evasion.md): gone before the tags are read
+    s = _INVISIBLE.sub("", s)
     tags = []
     for m in _TAG_CLOSED.finditer(s):
         tags.append(m.group(1))
@@ -318,7 +321,9 @@ def extract_hashtags(text: str | None) -> list[str]:
 def _normal_tag(tag: str) -> str:
     """One hashtag normalised; cached, since a night repeats the same few thousand
     tags (a campaign's brief, a category's usual tags) hundreds of thousands of times."""
-    return normalise_text(_TAG_SUFFIX.sub("", tag)).strip("#").strip()
+    # normalised first, so a suffix with an emoji or space wedged in it (话😊题) is
+    # still recognised as the suffix
+    return _TAG_SUFFIX.sub("", normalise_text(tag)).strip("#").strip()
 
 
 def brand_terms_from_table(brands: pd.DataFrame | None) -> tuple[tuple[str, str], ...]:

@@ -535,6 +535,9 @@ def train(
 
     if hit is None:
         features = pipeline.named_steps["features"]
+        # the text model forks its fold fits: no other thread of this process may be
+        # running then (long finished by now: the frames took far longer)
+        prefetch.join()
         t = time.perf_counter()
         tr = lab[lab["split_window"] == "train"]
         y_tr = tr["label"].to_numpy(dtype=int)
