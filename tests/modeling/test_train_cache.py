@@ -215,28 +215,24 @@ def test_dataset_digest_is_mlflows():
     assert pandas_digest(ids.fillna("x")) == compute_pandas_digest(ids.fillna("x"))
 
 
-def test_a_reloaded_bundle_shares_the_built_jieba_tokenizer():
+def test_a_reloaded_pipeline_shares_the_built_jieba_tokenizer():
     import pickle
-    from types import SimpleNamespace
 
     import pandas as pd
     from sklearn.pipeline import Pipeline
 
     from fakeugc.features._text import TokenizeText
-    from fakeugc.modeling.pyfunc import share_tokenizers
 
     posts = pd.DataFrame({"title": ["好物分享"], "body": ["这款面霜真的绝绝子, 闭眼入!"]})
     step = TokenizeText(user_words=("绝绝子",)).fit(posts)
-    live = SimpleNamespace(pipeline=Pipeline([("tokenize", step)]))
+    live = Pipeline([("tokenize", step)])
     want = step.transform(posts)["tokens"].tolist()  # builds the dictionary
-    share_tokenizers(live)
-    again = pickle.loads(pickle.dumps(live.pipeline))
-    assert again.named_steps["tokenize"].segmenter_._tokenizer is None
-    share_tokenizers(SimpleNamespace(pipeline=again))
+    again = pickle.loads(pickle.dumps(live))
     seg = again.named_steps["tokenize"].segmenter_
-    assert seg._tokenizer is step.segmenter_._tokenizer
+    assert seg._tokenizer is None  # not pickled
     assert again.transform(posts)["tokens"].tolist() == want
+    assert seg._tokenizer is step.segmenter_._tokenizer  # found, not built again
     # other user words: another dictionary, never shared
     other = TokenizeText(user_words=("面霜",)).fit(posts)
-    share_tokenizers(SimpleNamespace(pipeline=Pipeline([("tokenize", other)])))
-    assert other.segmenter_._tokenizer is None
+    other.transform(posts)
+    assert other.segmenter_._tokenizer is not step.segmenter_._tokenizer

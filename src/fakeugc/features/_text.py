@@ -18,6 +18,7 @@ import re
 import tempfile
 import threading
 import unicodedata
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -120,18 +121,27 @@ def _jieba_cache_dir() -> str:
     return base
 
 
+#: jieba tokenizers built in this process, by (user words, HMM). A segmenter with the
+#: same settings (a model unpickled right after training for MLflow's input-example
+#: check, a model loaded twice, a second copy of a pipeline) uses the one already
+#: built instead of building the ~0.5 s dictionary again. Weak: a tokenizer lives
+#: only as long as a segmenter holds it.
+_BUILT: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_BUILD_LOCK = threading.Lock()
+
+
 class Segmenter:
     """A picklable jieba segmenter with a user dictionary.
 
-    The underlying ``jieba.Tokenizer`` is built on first use in each process,
-    with its cache file in a per-user folder, and dropped when pickled.
+    The underlying ``jieba.Tokenizer`` is built on first use in each process (or
+    taken from another segmenter of the process with the same user words and HMM
+    setting), with its cache file in a per-user folder, and dropped when pickled.
     """
 
     def __init__(self, user_words: tuple[str, ...] = (), hmm: bool = False):
         self.user_words = tuple(user_words)
         self.hmm = hmm
         self._tokenizer = None
-        self._lock = threading.Lock()
 
     def __getstate__(self):
         return {"user_words": self.user_words, "hmm": self.hmm}
@@ -140,25 +150,32 @@ class Segmenter:
         self.user_words = tuple(state["user_words"])
         self.hmm = state["hmm"]
         self._tokenizer = None
-        self._lock = threading.Lock()
 
     @property
     def tokenizer(self):
         if self._tokenizer is None:
-            with self._lock:
+            with _BUILD_LOCK:
                 if self._tokenizer is None:
-                    import jieba
-
-                    jieba.setLogLevel(60)
-                    tok = jieba.Tokenizer()
-                    tok.tmp_dir = _jieba_cache_dir()
-                    tok.initialize()
-                    for w in self.user_words:
-                        w = normalise_text(w)
-                        if w and not w.isspace():
-                            tok.add_word(w, freq=max(tok.suggest_freq(w, tune=False), 2000))
+                    key = (self.user_words, bool(self.hmm))
+                    tok = _BUILT.get(key)
+                    if tok is None:
+                        tok = self._build()
+                        _BUILT[key] = tok
                     self._tokenizer = tok
         return self._tokenizer
+
+    def _build(self):
+        import jieba
+
+        jieba.setLogLevel(60)
+        tok = jieba.Tokenizer()
+        tok.tmp_dir = _jieba_cache_dir()
+        tok.initialize()
+        for w in self.user_words:
+            w = normalise_text(w)
+            if w and not w.isspace():
+                tok.add_word(w, freq=max(tok.suggest_freq(w, tune=False), 2000))
+        return tok
 
     def cut(self, text: str, share=None) -> list[str]:
         """Tokens of already-normalised text, whitespace and empty tokens removed.

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import weakref
 from pathlib import Path
 
 import mlflow
@@ -24,47 +23,10 @@ from fakeugc.modeling.bundle import ScoringBundle
 
 BUNDLE_FILE = "bundle.pkl"
 
-#: jieba tokenizers already built in this process, by (user words, HMM): a bundle
-#: unpickled in a process that holds an equal one (MLflow's input-example check right
-#: after training, a model loaded twice) reuses it instead of building the ~0.5 s
-#: dictionary again. Weak: a tokenizer lives only as long as a segmenter holds it.
-_TOKENIZERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-
-
-def _segmenters(bundle: ScoringBundle):
-    """The jieba segmenters inside the bundle's pipeline (the tokenizer step's, and
-    any a feature step keeps for frames without tokens)."""
-    from fakeugc.features._text import Segmenter
-
-    steps = list(getattr(bundle.pipeline, "named_steps", {}).values())
-    union = getattr(bundle.pipeline, "named_steps", {}).get("features")
-    steps += [t for _, t in getattr(union, "transformer_list", [])]
-    for step in steps:
-        seg = getattr(step, "segmenter_", None)
-        if isinstance(seg, Segmenter):
-            yield seg
-
-
-def share_tokenizers(bundle: ScoringBundle) -> None:
-    """Record the bundle's built jieba tokenizers for reuse in this process, and give
-    its segmenters that have none yet an equal one already built (same user words,
-    same HMM setting: the same segmentation)."""
-    for seg in _segmenters(bundle):
-        key = (tuple(seg.user_words), bool(seg.hmm))
-        built = getattr(seg, "_tokenizer", None)
-        if built is not None:
-            _TOKENIZERS.setdefault(key, built)
-        elif key in _TOKENIZERS:
-            tok = _TOKENIZERS.get(key)
-            if tok is not None:
-                seg._tokenizer = tok
-
-
 class FakeUGCModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context):
         with open(context.artifacts["bundle"], "rb") as f:
             self.bundle: ScoringBundle = pickle.load(f)
-        share_tokenizers(self.bundle)
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None):
         params = params or {}

@@ -633,7 +633,6 @@ def _log_to_mlflow(cfg, export, exports, lab, masks, sample_rows, parts, bundle,
         model_signature,
         pip_requirements,
         save_bundle,
-        share_tokenizers,
         to_model_input,
     )
 
@@ -742,9 +741,9 @@ def _log_to_mlflow(cfg, export, exports, lab, masks, sample_rows, parts, bundle,
         model = FakeUGCModel()
         model.bundle = bundle
         sample_out = model.predict(None, sample_in)
-        # MLflow checks the input example by loading the saved model and scoring it: let
-        # that copy use the jieba dictionary this process has just built
-        share_tokenizers(bundle)
+        # MLflow checks the input example by loading the saved model and scoring it: that
+        # copy's segmenters find the jieba dictionary this process has just built
+        # (``Segmenter`` reuses a built tokenizer with the same settings)
         signature = model_signature(sample_in, sample_out, bundle.threshold)
         info = mlflow.pyfunc.log_model(
             name="model",
