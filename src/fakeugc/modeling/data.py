@@ -51,6 +51,18 @@ def night_name(src: str) -> str:
     return name.split("=", 1)[1] if name.startswith("export_date=") else name
 
 
+def select_nights(exports, nights=None) -> list[Path]:
+    """The export folders (nights) of ``exports``; only those named in ``nights`` (night
+    names, e.g. ``2026-10-15``) when given."""
+    from fakeugc.io.reader import discover_exports
+
+    sources = [Path(s) for s in discover_exports(exports)]
+    if nights is None:
+        return sources
+    wanted = {str(n) for n in nights}
+    return [s for s in sources if night_name(str(s)) in wanted]
+
+
 def brand_vocabulary(export) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """Brand names and aliases: jieba user words and (brand_id, term) pairs.
 
@@ -272,18 +284,10 @@ class DigestCache:
     def save(self) -> None:
         if not self._dirty:
             return
-        keep = {k: v for k, v in self._entries.items() if os.path.exists(k)}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp",
-                                   dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(keep, f)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        from fakeugc.io.writer import write_json_atomic
+
+        write_json_atomic({k: v for k, v in self._entries.items() if os.path.exists(k)},
+                          self.path)
         self._dirty = False
 
 
@@ -459,10 +463,11 @@ class _NightJob:
 _WORKER: dict = {}
 
 
-def _init_worker(tokenizer, families, pipeline, cache_folder) -> None:
+def _init_worker(tokenizer, families, pipeline, cache_folder, edit_posts=None) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _WORKER.update(tokenizer=tokenizer, families=list(families), pipeline=pipeline,
-                   cache=FrameCache(cache_folder) if cache_folder else None)
+                   cache=FrameCache(cache_folder) if cache_folder else None,
+                   edit_posts=edit_posts)
 
 
 def night_frame(src, tokenizer, families, pipeline=None, edit_posts=None) -> dict:
@@ -491,7 +496,8 @@ def night_frame(src, tokenizer, families, pipeline=None, edit_posts=None) -> dic
 
 
 def _night_task(job: _NightJob) -> dict:
-    out = night_frame(job.src, _WORKER["tokenizer"], _WORKER["families"], _WORKER["pipeline"])
+    out = night_frame(job.src, _WORKER["tokenizer"], _WORKER["families"], _WORKER["pipeline"],
+                      edit_posts=_WORKER["edit_posts"])
     cache = _WORKER["cache"]
     if cache is not None and job.key is not None:
         cache.save(job.key, out)
@@ -548,7 +554,7 @@ def plan_nights(paths, tokenizer, families, pipeline=None,
 def prepare_nights(paths, tokenizer, families, pipeline=None, extra_labels=None,
                    workers: int = 1, cache: FrameCache | None = None,
                    plan: NightPlan | None = None, labelled_only: bool = False,
-                   post_ids=None) -> tuple[NightFrames, ExportLineage, dict]:
+                   post_ids=None, edit_posts=None) -> tuple[NightFrames, ExportLineage, dict]:
     """Every night of the exports as a tokenized post frame with context and labels.
 
     Nights are read one by one (each exactly as the nightly scorer would read it),
@@ -557,9 +563,13 @@ def prepare_nights(paths, tokenizer, families, pipeline=None, extra_labels=None,
     dropped from the later one (counted in the lineage), so no post is trained on
     twice. ``labelled_only`` keeps only labelled posts and ``post_ids`` only those
     posts, night by night, so the unlabelled bulk of a platform (its text, tokens and
-    curves) is never held for all nights at once. Returns the frames, the lineage and
-    what the cache did (``{"hits": n, "misses": n}``).
+    curves) is never held for all nights at once. ``edit_posts`` rewrites each night's
+    posts table first (see :func:`night_frame`; such frames are never cached, so it
+    takes no ``cache``). Returns the frames, the lineage and what the cache did
+    (``{"hits": n, "misses": n}``).
     """
+    if edit_posts is not None and cache is not None:
+        raise ValueError("edited nights are not cached: pass no cache with edit_posts")
     plan = plan or plan_nights(paths, tokenizer, families, pipeline)
     sources, files, digests, jobs = plan.sources, plan.files, plan.digests, plan.jobs
     results: list[dict | None] = [None] * len(jobs)
@@ -578,11 +588,12 @@ def prepare_nights(paths, tokenizer, families, pipeline=None, extra_labels=None,
 
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
                                  mp_context=get_context("spawn"), initializer=_init_worker,
-                                 initargs=(tokenizer, families, pipeline, cache_folder)) as ex:
+                                 initargs=(tokenizer, families, pipeline, cache_folder,
+                                           edit_posts)) as ex:
             for i, out in zip(todo, ex.map(_night_task, [jobs[i] for i in todo]), strict=True):
                 results[i] = out
     elif todo:
-        _init_worker(tokenizer, families, pipeline, cache_folder)
+        _init_worker(tokenizer, families, pipeline, cache_folder, edit_posts)
         try:
             for i in todo:
                 results[i] = _night_task(jobs[i])

@@ -22,12 +22,11 @@ import random
 import re
 from collections.abc import Callable
 from functools import lru_cache, partial
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fakeugc.modeling.data import as_matrix, attach_labels, night_frame, night_name
+from fakeugc.modeling.data import as_matrix, night_name, prepare_nights, select_nights
 
 _CJK_PAIR = re.compile("(?<=[\u3400-\u9fff])(?=[\u3400-\u9fff])")
 _SENTENCE = re.compile(r"(?<=[。！？!?\n~～])")
@@ -118,21 +117,13 @@ def evade_fake_posts(posts: pd.DataFrame, labels: pd.DataFrame | None, kind: str
 
 def _score_nights(bundle, sources, edit=None) -> tuple[pd.DataFrame, np.ndarray]:
     """Labelled posts of ``sources`` and the booster's log-odds, each night built as the
-    scorer builds it, with ``edit`` applied to its posts table first."""
-    tokenizer = bundle.pipeline.named_steps["tokenize"]
-    parts = []
-    for src in sources:
-        got = night_frame(str(src), tokenizer, bundle.families, bundle.pipeline,
-                          edit_posts=edit)
-        if got["frame"] is None:
-            continue
-        frame = attach_labels(got["frame"], got["labels"])
-        frame = frame[frame["label"].notna()].reset_index(drop=True)
-        frame["night"] = night_name(str(src))
-        parts.append(frame)
-    if not parts:
+    scorer builds it, with ``edit`` applied to its posts table first (never cached)."""
+    nf, _, _ = prepare_nights(sources, bundle.pipeline.named_steps["tokenize"],
+                              bundle.families, bundle.pipeline, labelled_only=True,
+                              edit_posts=edit)
+    lab = nf.labelled
+    if lab.empty:
         return pd.DataFrame(columns=["post_id", "label"]), np.zeros(0)
-    lab = pd.concat(parts, ignore_index=True)
     X = as_matrix(bundle.pipeline.named_steps["features"].transform(lab)[bundle.feature_names])
     return lab, bundle.margin(X)
 
@@ -141,16 +132,11 @@ def evasion_report(bundle, exports, kinds=None, seed: int = 0, nights=None) -> d
     """Recall of the labelled fake posts before and after each evasion (see the module
     docstring). ``nights`` limits the export folders read (each evasion rebuilds them:
     one text pass per evasion)."""
-    from fakeugc.io.reader import discover_exports
-
     kinds = list(kinds or EVASIONS)
     unknown = set(kinds) - set(EVASIONS)
     if unknown:
         raise ValueError(f"unknown evasions {sorted(unknown)}; known: {list(EVASIONS)}")
-    sources = [Path(s) for s in discover_exports(exports)]
-    if nights is not None:
-        wanted = {str(n) for n in nights}
-        sources = [s for s in sources if night_name(str(s)) in wanted]
+    sources = select_nights(exports, nights)
     base, margin = _score_nights(bundle, sources)
     fake = base["label"].to_numpy() == 1
     if not fake.any():

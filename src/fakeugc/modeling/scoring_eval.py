@@ -13,9 +13,9 @@ from fakeugc.modeling.data import (
     as_matrix,
     export_inventory,
     frame_cache_dir,
-    night_name,
     plan_nights,
     prepare_nights,
+    select_nights,
 )
 from fakeugc.modeling.evaluate import evaluation_report, save_plots, write_report
 from fakeugc.settings import get_settings
@@ -49,12 +49,7 @@ def score_labelled(bundle, exports, post_ids=None, nights=None, workers: int = 2
     and only the labelled posts (of ``post_ids``, when given) kept night by night.
     ``nights`` (night names, e.g. a model's held-out nights) limits which export
     folders are read at all."""
-    from fakeugc.io.reader import discover_exports
-
-    sources = discover_exports(exports)
-    if nights is not None:
-        wanted = {str(n) for n in nights}
-        sources = [s for s in sources if night_name(str(s)) in wanted]
+    sources = select_nights(exports, nights)
     tokenizer = bundle.pipeline.named_steps["tokenize"]
     cache_dir = frame_cache_dir()
     inventory = export_inventory(sources, DigestCache(cache_dir / "digests.json"))
